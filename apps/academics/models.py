@@ -1,0 +1,469 @@
+"""The school's records: students, courses, enrollments, grades, attendance.
+
+Row-level invariants live in ``clean()`` so that the admin, the services, the API and
+the importer refuse the same bad data with the same message. Writes go through
+``apps.academics.services``; the constraints here are the last line of defence.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from apps.academics.validators import (
+    clean_evaluation_rules,
+    normalise_phone,
+    validate_course_code,
+    validate_not_future,
+    validate_phone,
+    validate_student_id,
+)
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """Default manager: soft-deleted rows are invisible unless asked for."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
+
+
+class SoftDeleteModel(models.Model):
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+
+    objects = AliveManager()
+    all_objects = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+        # Related lookups and the admin's history must still reach deleted rows.
+        base_manager_name = "all_objects"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Student(SoftDeleteModel):
+    student_id = models.CharField(_("student ID"), max_length=50, validators=[validate_student_id])
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    father_name = models.CharField(_("father's name"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), max_length=254)
+    mobile_phone = models.CharField(
+        _("mobile phone"), max_length=21, blank=True, validators=[validate_phone]
+    )
+    phone = models.CharField(_("phone"), max_length=21, blank=True, validators=[validate_phone])
+    study_year = models.PositiveSmallIntegerField(
+        _("study year"), default=1, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    academic_year = models.CharField(_("academic year"), max_length=20, blank=True)
+    class_division = models.CharField(_("class division"), max_length=50, blank=True)
+    enrollment_date = models.DateField(
+        _("enrollment date"), default=timezone.localdate, validators=[validate_not_future]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    health_issue = models.TextField(_("health issue"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="student_profile",
+        limit_choices_to={"role": "student"},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta(SoftDeleteModel.Meta):
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        ordering = ["last_name", "first_name", "student_id"]
+        constraints = [
+            # Unique among live rows, so a removed student's ID can be issued again.
+            models.UniqueConstraint(
+                fields=["student_id"],
+                condition=Q(deleted_at__isnull=True),
+                name="student_unique_live_student_id",
+                violation_error_message=_("A student with this student ID already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(deleted_at__isnull=True),
+                name="student_unique_live_email",
+                violation_error_message=_("A student with this email already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(study_year__gte=1, study_year__lte=4), name="student_study_year_1_4"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["class_division", "study_year"], name="student_division_year_idx"),
+            models.Index(fields=["last_name", "first_name"], name="student_name_idx"),
+            models.Index(fields=["is_active"], name="student_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name} {self.first_name} ({self.student_id})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        self.email = (self.email or "").strip().lower()
+        self.phone = normalise_phone(self.phone)
+        self.mobile_phone = normalise_phone(self.mobile_phone)
+        self.student_id = (self.student_id or "").strip()
+
+    def clean_fields(self, exclude=None):
+        # Phones are validated as typed (spaces allowed) and stored without spaces.
+        super().clean_fields(exclude=exclude)
+        self.phone = normalise_phone(self.phone)
+        self.mobile_phone = normalise_phone(self.mobile_phone)
+
+
+class Course(SoftDeleteModel):
+    course_code = models.CharField(
+        _("course code"), max_length=30, validators=[validate_course_code]
+    )
+    course_name = models.CharField(_("course name"), max_length=200)
+    semester = models.CharField(_("semester"), max_length=20)
+    credits = models.PositiveSmallIntegerField(
+        _("credits"), default=3, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    description = models.TextField(_("description"), blank=True)
+    evaluation_rules = models.JSONField(_("evaluation rules"), default=list, blank=True)
+    absence_penalty = models.DecimalField(
+        _("absence penalty"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Percentage points taken off the final grade per unexcused absence."),
+    )
+    hours_per_week = models.PositiveSmallIntegerField(_("hours per week"), null=True, blank=True)
+    periods_per_week = models.PositiveSmallIntegerField(
+        _("periods per week"), null=True, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("teachers"),
+        blank=True,
+        related_name="courses_taught",
+        limit_choices_to={"role": "teacher"},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[teachers])
+
+    class Meta(SoftDeleteModel.Meta):
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["course_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course_code"],
+                condition=Q(deleted_at__isnull=True),
+                name="course_unique_live_code",
+                violation_error_message=_("A course with this code already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__gte=1, credits__lte=12), name="course_credits_1_12"
+            ),
+            models.CheckConstraint(
+                condition=Q(absence_penalty__gte=0, absence_penalty__lte=100),
+                name="course_absence_penalty_0_100",
+            ),
+        ]
+        indexes = [models.Index(fields=["semester"], name="course_semester_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.course_code} — {self.course_name}"
+
+    def clean_fields(self, exclude=None):
+        self.course_code = (self.course_code or "").strip().upper()
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
+        try:
+            self.evaluation_rules = clean_evaluation_rules(self.evaluation_rules)
+        except ValidationError as error:
+            raise ValidationError({"evaluation_rules": error.messages}) from None
+
+
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    DROPPED = "dropped", _("Dropped")
+    COMPLETED = "completed", _("Completed")
+
+
+class Enrollment(models.Model):
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="enrollments"
+    )
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="enrollments"
+    )
+    enrolled_at = models.DateField(_("enrolled at"), default=timezone.localdate)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=EnrollmentStatus.choices,
+        default=EnrollmentStatus.ACTIVE,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        ordering = ["course_id", "student_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "course"],
+                name="enrollment_unique_student_course",
+                violation_error_message=_("This student is already enrolled in this course."),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["course", "status"], name="enrollment_course_status_idx"),
+            models.Index(fields=["student", "status"], name="enrollment_student_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} → {self.course_id} ({self.status})"
+
+
+def _require_enrollment(student_id, course_id) -> None:
+    """Marks only make sense for a student enrolled in the course."""
+    if (
+        student_id
+        and course_id
+        and not Enrollment.objects.filter(student_id=student_id, course_id=course_id).exists()
+    ):
+        raise ValidationError(
+            {"student": _("This student is not enrolled in this course.")}, code="not_enrolled"
+        )
+
+
+class Grade(models.Model):
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="grades"
+    )
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="grades"
+    )
+    assignment_name = models.CharField(_("assignment"), max_length=200)
+    category = models.CharField(_("category"), max_length=100)
+    grade = models.DecimalField(
+        _("grade"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    max_grade = models.DecimalField(
+        _("max grade"),
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("3"))],
+    )
+    date_assigned = models.DateField(_("date assigned"), default=timezone.localdate)
+    date_submitted = models.DateField(_("date submitted"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("grade")
+        verbose_name_plural = _("grades")
+        ordering = ["course_id", "student_id", "date_assigned", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "course", "assignment_name"],
+                name="grade_unique_assignment",
+                violation_error_message=_(
+                    "This student already has a grade for this assignment in this course."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__gte=0) & Q(grade__lte=models.F("max_grade")),
+                name="grade_between_0_and_max",
+            ),
+            models.CheckConstraint(condition=Q(max_grade__gt=0), name="grade_max_positive"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0, weight__lte=3), name="grade_weight_0_3"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["course", "student", "category"], name="grade_course_student_cat_idx"
+            ),
+            models.Index(fields=["student", "date_assigned"], name="grade_student_date_idx"),
+            models.Index(fields=["date_assigned"], name="grade_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_name}: {self.grade}/{self.max_grade}"
+
+    @property
+    def percentage(self) -> Decimal:
+        return self.grade / self.max_grade * 100
+
+    def clean(self) -> None:
+        errors = {}
+        if self.grade is not None and self.max_grade is not None and self.grade > self.max_grade:
+            errors["grade"] = _("The grade cannot be higher than the maximum grade (%(max)s).") % {
+                "max": self.max_grade
+            }
+        if self.date_assigned and self.date_submitted and self.date_submitted < self.date_assigned:
+            errors["date_submitted"] = _("The submission date cannot be before the assigned date.")
+        if errors:
+            raise ValidationError(errors)
+        _require_enrollment(self.student_id, self.course_id)
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    ABSENT = "absent", _("Absent")
+    LATE = "late", _("Late")
+    EXCUSED = "excused", _("Excused")
+
+
+class Attendance(models.Model):
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="attendance"
+    )
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="attendance"
+    )
+    date = models.DateField(_("date"), validators=[validate_not_future])
+    period_number = models.PositiveSmallIntegerField(
+        _("period"), default=1, validators=[MinValueValidator(1)]
+    )
+    status = models.CharField(_("status"), max_length=10, choices=AttendanceStatus.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("attendance record")
+        verbose_name_plural = _("attendance records")
+        ordering = ["-date", "period_number", "student_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "course", "date", "period_number"],
+                name="attendance_unique_slot",
+                violation_error_message=_(
+                    "Attendance for this student, course, date and period is already recorded."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(period_number__gte=1), name="attendance_period_gte_1"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["course", "date"], name="attendance_course_date_idx"),
+            models.Index(fields=["date"], name="attendance_date_idx"),
+            models.Index(
+                fields=["student", "course", "status"], name="attendance_stud_course_st_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} P{self.period_number}: {self.status}"
+
+    def clean(self) -> None:
+        self.status = (self.status or "").strip().lower()
+        _require_enrollment(self.student_id, self.course_id)
+
+
+class DailyPerformance(models.Model):
+    student = models.ForeignKey(
+        Student,
+        verbose_name=_("student"),
+        on_delete=models.CASCADE,
+        related_name="daily_performance",
+    )
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="daily_performance"
+    )
+    date = models.DateField(_("date"), default=timezone.localdate)
+    category = models.CharField(_("category"), max_length=100)
+    score = models.DecimalField(
+        _("score"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    max_score = models.DecimalField(
+        _("max score"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("daily performance")
+        verbose_name_plural = _("daily performance")
+        ordering = ["-date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=models.F("max_score")),
+                name="daily_performance_score_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["course", "student", "category"], name="daily_course_student_cat_idx"
+            ),
+            models.Index(fields=["date"], name="daily_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.category}: {self.score}/{self.max_score}"
+
+    def clean(self) -> None:
+        if self.score is not None and self.max_score is not None and self.score > self.max_score:
+            raise ValidationError(
+                {
+                    "score": _("The score cannot be higher than the maximum score (%(max)s).")
+                    % {"max": self.max_score}
+                }
+            )
+        _require_enrollment(self.student_id, self.course_id)

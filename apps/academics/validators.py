@@ -1,0 +1,151 @@
+"""Field and value rules shared by the models, services, API and importer."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+STUDENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"
+PHONE_RE = r"^\+?[0-9 ]{7,20}$"
+COURSE_CODE_RE = r"^[A-Z0-9_-]+$"
+
+validate_student_id = RegexValidator(
+    STUDENT_ID_RE,
+    _(
+        "Student ID must start with a letter or digit and contain only letters, digits, - or _ "
+        "(at most 50 characters)."
+    ),
+    code="invalid_student_id",
+)
+validate_phone = RegexValidator(
+    PHONE_RE,
+    _("Enter a phone number of 7 to 20 digits, optionally starting with +."),
+    code="invalid_phone",
+)
+validate_course_code = RegexValidator(
+    COURSE_CODE_RE,
+    _("Course code may contain only letters, digits, - or _."),
+    code="invalid_course_code",
+)
+
+
+def normalise_phone(value: str) -> str:
+    """Phones are validated with spaces allowed and stored without them."""
+    return (value or "").replace(" ", "")
+
+
+def validate_not_future(value) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."), code="future_date")
+
+
+WEIGHT_TOTAL = Decimal("100")
+WEIGHT_TOLERANCE = Decimal("0.01")
+
+
+def _as_decimal(value, field: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ValidationError(_("%(field)s must be a number.") % {"field": field}, code="invalid")
+    try:
+        return Decimal(str(value).replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            _("%(field)s must be a number.") % {"field": field}, code="invalid"
+        ) from None
+
+
+def clean_evaluation_rules(rules) -> list[dict]:
+    """Validate and normalise a course's evaluation rules.
+
+    Returns the rules with defaults filled in. An empty list is allowed: such a course
+    simply has no final grade. Otherwise the weights must add up to 100.
+    """
+    from apps.academics.grading import category_key
+
+    if rules in (None, ""):
+        return []
+    if not isinstance(rules, list):
+        raise ValidationError(_("Evaluation rules must be a list."), code="invalid_rules")
+    cleaned: list[dict] = []
+    seen_keys: set[str] = set()
+    for position, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict):
+            raise ValidationError(
+                _("Rule %(n)s must be an object with a category and a weight.") % {"n": position},
+                code="invalid_rules",
+            )
+        category = str(rule.get("category") or "").strip()
+        if not category:
+            raise ValidationError(
+                _("Rule %(n)s has no category.") % {"n": position}, code="invalid_rules"
+            )
+        key = category_key(category)
+        if key in seen_keys:
+            raise ValidationError(
+                _("Category “%(category)s” appears twice.") % {"category": category},
+                code="duplicate_category",
+            )
+        seen_keys.add(key)
+        weight = _as_decimal(rule.get("weight"), _("Weight"))
+        if weight <= 0 or weight > WEIGHT_TOTAL:
+            raise ValidationError(
+                _("The weight of “%(category)s” must be between 0 and 100.")
+                % {"category": category},
+                code="invalid_weight",
+            )
+        multiplier = _as_decimal(rule.get("daily_performance_multiplier", 1), _("Multiplier"))
+        if multiplier < 0:
+            raise ValidationError(
+                _("The daily performance multiplier cannot be negative."), code="invalid_rules"
+            )
+        include_daily = rule.get("include_daily_performance", True)
+        if not isinstance(include_daily, bool):
+            raise ValidationError(
+                _("include_daily_performance must be true or false."), code="invalid_rules"
+            )
+        cleaned.append(
+            {
+                "category": category,
+                "weight": float(weight),
+                "include_daily_performance": include_daily,
+                "daily_performance_multiplier": float(multiplier),
+            }
+        )
+    total = sum((Decimal(str(rule["weight"])) for rule in cleaned), Decimal(0))
+    if cleaned and abs(total - WEIGHT_TOTAL) > WEIGHT_TOLERANCE:
+        raise ValidationError(
+            _("The weights of the evaluation rules must add up to 100 (they add up to %(total)s).")
+            % {"total": f"{total.normalize():f}"},
+            code="weights_sum",
+        )
+    return cleaned
+
+
+_RULE_TEXT_RE = re.compile(
+    r"^\s*(?P<category>[^:=]+?)\s*[:=]\s*(?P<weight>[0-9]+(?:[.,][0-9]+)?)\s*%?\s*$"
+)
+
+
+def parse_evaluation_rules_text(text: str) -> list[dict]:
+    """Parse ``Midterm: 40%; Final: 60%`` (decimal commas allowed) into rule dicts."""
+    rules = []
+    for part in re.split(r"[;\n]", text or ""):
+        if not part.strip():
+            continue
+        match = _RULE_TEXT_RE.match(part)
+        if not match:
+            raise ValidationError(
+                _("Could not read the rule “%(part)s”; write it like “Midterm: 40%%”.")
+                % {"part": part.strip()},
+                code="invalid_rules",
+            )
+        rules.append(
+            {
+                "category": match["category"].strip(),
+                "weight": float(match["weight"].replace(",", ".")),
+            }
+        )
+    return rules
