@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "simple_history",
     "apps.accounts",
     "apps.academics",
+    "apps.analytics",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [

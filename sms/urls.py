@@ -1,14 +1,28 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.accounts.views import home
+
+api_v1 = [
+    path("auth/", include("apps.accounts.api.urls")),
+    path("analytics/", include("apps.analytics.api.urls")),
+    path("notifications/", include("apps.notifications.api.urls")),
+    path("", include("apps.academics.api.urls")),
+]
 
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("apps.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("analytics/", include("apps.analytics.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("", include("apps.academics.urls")),
 ]
 
 if settings.DEBUG:
