@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.academics.validators import (
     clean_evaluation_rules,
+    normalise_attendance_status,
     normalise_phone,
     validate_course_code,
     validate_not_future,
@@ -406,8 +407,11 @@ class Attendance(models.Model):
     def __str__(self) -> str:
         return f"{self.date} P{self.period_number}: {self.status}"
 
+    def clean_fields(self, exclude=None):
+        self.status = normalise_attendance_status(self.status)
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
-        self.status = (self.status or "").strip().lower()
         _require_enrollment(self.student_id, self.course_id)
 
 

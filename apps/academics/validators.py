@@ -149,3 +149,24 @@ def parse_evaluation_rules_text(text: str) -> list[dict]:
             }
         )
     return rules
+
+
+_ATTENDANCE_WORDS = {
+    "present": "present", "p": "present", "παρων": "present", "παρουσα": "present",
+    "παρον": "present", "π": "present",
+    "absent": "absent", "a": "absent", "απων": "absent", "απουσα": "absent",
+    "απουσια": "absent", "α": "absent",
+    "late": "late", "l": "late", "καθυστερηση": "late", "αργοπορια": "late",
+    "αργοπορημενος": "late", "αργοπορημενη": "late",
+    "excused": "excused", "e": "excused", "δικαιολογημενη": "excused",
+    "δικαιολογημενος": "excused", "δικαιολογημενη απουσια": "excused",
+}  # fmt: skip
+
+
+def normalise_attendance_status(value: str) -> str:
+    """Accept any case and the Greek words a secretary would type; unknown stays as typed."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", str(value or "").strip().lower())
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return _ATTENDANCE_WORDS.get(text, str(value or "").strip().lower())
