@@ -1,3 +1,9 @@
 """WebSocket routes; each app that speaks WebSocket adds its patterns here."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.notifications.consumers import NotificationConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+]

@@ -7,6 +7,7 @@ given) so every process it starts shares one broker, cache and channel layer.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "apps.academics",
     "apps.analytics",
     "apps.notifications",
+    "apps.bulkio",
 ]
 
 MIDDLEWARE = [
@@ -125,19 +127,33 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Redis: channel layer, cache, Celery ------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Channel layer: "pubsub" (RedisPubSubChannelLayer, measured faster here, see
+# docs/benchmarks.md) or "core" (RedisChannelLayer). Both need an explicit pool size.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+REDIS_LAYER_HOST = {
+    "address": REDIS_URL,
+    # redis-py caps its asyncio pool at 100 connections and times reads out after 5 s;
+    # both break mass disconnects and idle consumers. Connecting to a dead Redis fails fast.
+    "max_connections": 10000,
+    "socket_timeout": None,
+    "socket_connect_timeout": 2,
+}
+
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py caps its asyncio pool at 100 connections and times reads out
-                # after 5 s; both break mass disconnects and idle consumers.
-                "hosts": [{"address": REDIS_URL, "max_connections": 10000, "socket_timeout": None}],
-                "capacity": 1000,
-                "expiry": 60,
-            },
+    if CHANNEL_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [REDIS_LAYER_HOST], "capacity": 1000, "expiry": 60},
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [REDIS_LAYER_HOST]},
+            }
+        }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -217,13 +233,40 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # JWT first, so an anonymous request is answered 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "sms.api.StandardPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "sms.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("SMS_THROTTLE_ANON", "120/minute"),
+        "user": os.environ.get("SMS_THROTTLE_USER", "3000/minute"),
+        "login": os.environ.get("SMS_THROTTLE_LOGIN", "60/minute"),
+        "token_refresh": os.environ.get("SMS_THROTTLE_TOKEN_REFRESH", "120/minute"),
+    },
 }
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=int(os.environ.get("JWT_REFRESH_HOURS", "24"))),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+# Login lockout (apps/accounts/lockout.py), shared by the login page and the token endpoint.
+SMS_LOGIN_MAX_FAILURES = int(os.environ.get("SMS_LOGIN_MAX_FAILURES", "5"))
+SMS_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("SMS_LOGIN_MAX_FAILURES_PER_IP", "20"))
+SMS_LOGIN_WINDOW_SECONDS = int(os.environ.get("SMS_LOGIN_WINDOW_SECONDS", "900"))
+SMS_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("SMS_LOGIN_LOCKOUT_SECONDS", "900"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "SMS API",
     "DESCRIPTION": "Student Management System REST API",
@@ -249,3 +292,40 @@ LOGGING = {
 
 # --- Domain settings --------------------------------------------------------------------
 SMS_PASS_MARK = 50
+
+# --- Notifications ----------------------------------------------------------------------
+SMS_SITE_URL = os.environ.get("SMS_SITE_URL", "http://localhost:8000")
+SMS_NOTIFY_ATTENDANCE_THRESHOLD = float(os.environ.get("SMS_NOTIFY_ATTENDANCE_THRESHOLD", "75"))
+SMS_NOTIFY_CONSECUTIVE_ABSENCES = int(os.environ.get("SMS_NOTIFY_CONSECUTIVE_ABSENCES", "3"))
+SMS_NOTIFY_POLL_SECONDS = int(os.environ.get("SMS_NOTIFY_POLL_SECONDS", "30"))
+SMS_NOTIFY_PUSH_TIMEOUT = float(os.environ.get("SMS_NOTIFY_PUSH_TIMEOUT", "5"))
+CELERY_BEAT_SCHEDULE = {
+    "notifications-send-due-emails": {
+        "task": "notifications.send_due_emails",
+        "schedule": 600.0,
+    },
+    "notifications-send-email-digests": {
+        "task": "notifications.send_email_digests",
+        "schedule": 3600.0,
+    },
+}
+
+# --- Bulk import/export (apps/bulkio) -----------------------------------------------------
+SMS_BULKIO_MAX_UPLOAD_BYTES = int(os.environ.get("SMS_BULKIO_MAX_UPLOAD_MB", "25")) * 1_048_576
+SMS_BULKIO_MAX_ROWS = int(os.environ.get("SMS_BULKIO_MAX_ROWS", "200000"))
+SMS_BULKIO_MAX_CELL_CHARS = int(os.environ.get("SMS_BULKIO_MAX_CELL_CHARS", "5000"))
+# Files with more data rows than this are previewed and applied by a Celery worker.
+SMS_BULKIO_BACKGROUND_ROWS = int(os.environ.get("SMS_BULKIO_BACKGROUND_ROWS", "5000"))
+SMS_BULKIO_PREVIEW_ROWS = int(os.environ.get("SMS_BULKIO_PREVIEW_ROWS", "500"))
+SMS_BULKIO_BATCH_SIZE = int(os.environ.get("SMS_BULKIO_BATCH_SIZE", "1000"))
+# Direct (streamed) exports above these sizes are refused in favour of a background job.
+SMS_BULKIO_STREAM_MAX_ROWS = int(os.environ.get("SMS_BULKIO_STREAM_MAX_ROWS", "200000"))
+SMS_BULKIO_PDF_MAX_ROWS = int(os.environ.get("SMS_BULKIO_PDF_MAX_ROWS", "5000"))
+SMS_BULKIO_EXPORT_RETENTION_HOURS = int(os.environ.get("SMS_BULKIO_EXPORT_RETENTION_HOURS", "72"))
+SMS_BULKIO_EMAIL_ATTACHMENT_MAX_BYTES = (
+    int(os.environ.get("SMS_BULKIO_EMAIL_ATTACHMENT_MAX_MB", "10")) * 1_048_576
+)
+CELERY_BEAT_SCHEDULE["bulkio-clean-old-exports"] = {
+    "task": "bulkio.clean_old_exports",
+    "schedule": 3600.0,
+}

@@ -9,6 +9,7 @@ api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
     path("analytics/", include("apps.analytics.api.urls")),
     path("notifications/", include("apps.notifications.api.urls")),
+    path("", include("apps.bulkio.api.urls")),
     path("", include("apps.academics.api.urls")),
 ]
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("analytics/", include("apps.analytics.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("bulk/", include("apps.bulkio.urls")),
     path("", include("apps.academics.urls")),
 ]
 

@@ -260,13 +260,20 @@ class Enrollment(models.Model):
         return f"{self.student_id} → {self.course_id} ({self.status})"
 
 
-def _require_enrollment(student_id, course_id) -> None:
-    """Marks only make sense for a student enrolled in the course."""
-    if (
-        student_id
-        and course_id
-        and not Enrollment.objects.filter(student_id=student_id, course_id=course_id).exists()
-    ):
+def _require_enrollment(student_id, course_id, known_enrollments=None) -> None:
+    """Marks only make sense for a student enrolled in the course.
+
+    Bulk callers (the importer) validate thousands of unsaved rows: they set
+    ``_known_enrollments`` on each instance to a pre-fetched set of
+    ``(student_id, course_id)`` pairs, so this check costs no query per row.
+    """
+    if not (student_id and course_id):
+        return
+    if known_enrollments is not None:
+        enrolled = (student_id, course_id) in known_enrollments
+    else:
+        enrolled = Enrollment.objects.filter(student_id=student_id, course_id=course_id).exists()
+    if not enrolled:
         raise ValidationError(
             {"student": _("This student is not enrolled in this course.")}, code="not_enrolled"
         )
@@ -352,7 +359,9 @@ class Grade(models.Model):
             errors["date_submitted"] = _("The submission date cannot be before the assigned date.")
         if errors:
             raise ValidationError(errors)
-        _require_enrollment(self.student_id, self.course_id)
+        _require_enrollment(
+            self.student_id, self.course_id, getattr(self, "_known_enrollments", None)
+        )
 
 
 class AttendanceStatus(models.TextChoices):
@@ -412,7 +421,9 @@ class Attendance(models.Model):
         super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
-        _require_enrollment(self.student_id, self.course_id)
+        _require_enrollment(
+            self.student_id, self.course_id, getattr(self, "_known_enrollments", None)
+        )
 
 
 class DailyPerformance(models.Model):
@@ -470,4 +481,6 @@ class DailyPerformance(models.Model):
                     % {"max": self.max_score}
                 }
             )
-        _require_enrollment(self.student_id, self.course_id)
+        _require_enrollment(
+            self.student_id, self.course_id, getattr(self, "_known_enrollments", None)
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from apps.academics.models import (
     Student,
 )
 from apps.accounts.models import Role, User
+from apps.notifications import events as notification_events
 
 STUDENT_FIELDS = {
     "student_id", "first_name", "last_name", "father_name", "email", "mobile_phone", "phone",
@@ -98,6 +100,13 @@ def student_delete(*, student: Student, actor: User | None) -> None:
     student.save(update_fields=["deleted_at", "updated_at"])
 
 
+@transaction.atomic
+def student_restore(*, student: Student, actor: User | None) -> Student:
+    """Undo a soft delete; refused while another live student holds the same ID or email."""
+    student.deleted_at = None
+    return _save(student, actor=actor)
+
+
 # --- Courses ---------------------------------------------------------------------------------
 @transaction.atomic
 def course_create(
@@ -142,6 +151,13 @@ def course_delete(*, course: Course, actor: User | None) -> None:
     course.deleted_at = timezone.now()
     course._history_user = actor
     course.save(update_fields=["deleted_at", "updated_at"])
+
+
+@transaction.atomic
+def course_restore(*, course: Course, actor: User | None) -> Course:
+    """Undo a soft delete; refused while another live course holds the same code."""
+    course.deleted_at = None
+    return _save(course, actor=actor)
 
 
 # --- Enrollments -----------------------------------------------------------------------------
@@ -191,7 +207,9 @@ def grade_create(
         grade=grade,
     )
     _assign(record, data, GRADE_FIELDS)
-    return _save(record, actor=actor)
+    _save(record, actor=actor)
+    transaction.on_commit(partial(notification_events.grade_posted, record.pk), robust=True)
+    return record
 
 
 @transaction.atomic
@@ -225,7 +243,11 @@ def grade_record(
 @transaction.atomic
 def grade_update(*, grade_obj: Grade, actor: User | None, **data: Any) -> Grade:
     _assign(grade_obj, data, GRADE_FIELDS)
-    return _save(grade_obj, actor=actor)
+    _save(grade_obj, actor=actor)
+    transaction.on_commit(
+        partial(notification_events.grade_posted, grade_obj.pk, updated=True), robust=True
+    )
+    return grade_obj
 
 
 @transaction.atomic
@@ -255,7 +277,9 @@ def attendance_create(
         status=status,
         notes=notes,
     )
-    return _save(record, actor=actor)
+    _save(record, actor=actor)
+    transaction.on_commit(partial(notification_events.attendance_recorded, record.pk), robust=True)
+    return record
 
 
 @transaction.atomic
@@ -292,7 +316,11 @@ def attendance_mark(
 @transaction.atomic
 def attendance_update(*, attendance: Attendance, actor: User | None, **data: Any) -> Attendance:
     _assign(attendance, data, ATTENDANCE_FIELDS)
-    return _save(attendance, actor=actor)
+    _save(attendance, actor=actor)
+    transaction.on_commit(
+        partial(notification_events.attendance_recorded, attendance.pk), robust=True
+    )
+    return attendance
 
 
 @transaction.atomic

@@ -1,8 +1,68 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.academics import scoping, selectors
+from apps.academics.views import profile_summary
+from apps.accounts.forms import LoginForm
+
+HOME_COURSES = 12
+ADMIN_LINKS = [
+    ("admin:academics_student_changelist", "users", _("Students")),
+    ("admin:academics_course_changelist", "book-open", _("Courses")),
+    ("admin:academics_enrollment_changelist", "list-checks", _("Enrollments")),
+    ("admin:academics_grade_changelist", "clipboard-list", _("Grades")),
+    ("admin:academics_attendance_changelist", "calendar-check", _("Attendance")),
+    ("admin:accounts_user_changelist", "user", _("Users")),
+    ("admin:index", "settings", _("Everything else")),
+]
+
+
+def admin_links() -> list[dict]:
+    """Shortcuts into the Django admin for the models it has registered."""
+    links = []
+    for name, icon, label in ADMIN_LINKS:
+        try:
+            links.append({"url": reverse(name), "icon": icon, "label": label})
+        except NoReverseMatch:
+            continue
+    return links
 
 
 @login_required
 def home(request):
-    """Landing page after login; each role's pages hang off it."""
-    return render(request, "accounts/home.html")
+    """Landing page after login, by role.
+
+    Teachers: their courses and today's classes (the courses they teach with today's
+    attendance progress, as there is no timetable). Admins: the same over every course
+    plus links into the administration. Students: their own grades.
+    """
+    today = timezone.localdate()
+    context = {"today": today}
+    user = request.user
+    if user.is_admin_role:
+        context["admin_links"] = admin_links()
+    if user.is_admin_role or user.is_teacher_role:
+        courses = scoping.courses_for(user).filter(is_active=True)
+        context["courses"] = list(
+            selectors.courses_with_counts(courses, today=today)[:HOME_COURSES]
+        )
+        context["more_courses"] = len(context["courses"]) >= HOME_COURSES
+    elif user.is_student_role:
+        student = scoping.students_for(user).first()
+        summary = profile_summary(user, student) if student else None
+        context["student"] = student
+        context["summary"] = summary
+        context["results"] = selectors.profile_courses(summary, scoping.courses_for(user))
+    return render(request, "accounts/home.html", context)
+
+
+class LoginView(auth_views.LoginView):
+    """The browser login page, sharing the API's lockout after repeated failures."""
+
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True

@@ -71,9 +71,7 @@ class AnalyticsFilterSerializer(serializers.Serializer):
     course = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     student = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     class_division = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    study_year = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=4
-    )
+    study_year = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
     semester = serializers.CharField(required=False, allow_blank=True, max_length=20)
     threshold = serializers.DecimalField(
         required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100

@@ -1,0 +1,106 @@
+"""Query-string filters of the academics API (SPEC §4).
+
+``course`` and ``student`` take ids and narrow the already scoped queryset, so an id the
+user cannot see simply yields an empty page. Malformed values (a date that is not a date,
+an unknown status) are answered 400 with the parameter's name as the field.
+"""
+
+from __future__ import annotations
+
+from django_filters import rest_framework as filters
+
+from apps.academics.models import (
+    Attendance,
+    AttendanceStatus,
+    Course,
+    DailyPerformance,
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    Student,
+)
+
+
+class StudentFilter(filters.FilterSet):
+    course = filters.NumberFilter(field_name="enrollments__course_id", label="Course id")
+    date_from = filters.DateFilter(field_name="enrollment_date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="enrollment_date", lookup_expr="lte")
+    class_division = filters.CharFilter(lookup_expr="iexact")
+    study_year = filters.NumberFilter()
+    is_active = filters.BooleanFilter()
+    academic_year = filters.CharFilter()
+
+    class Meta:
+        model = Student
+        fields = (
+            "course", "date_from", "date_to", "class_division", "study_year", "is_active",
+            "academic_year",
+        )  # fmt: skip
+
+
+class CourseFilter(filters.FilterSet):
+    student = filters.NumberFilter(field_name="enrollments__student_id", label="Student id")
+    teacher = filters.NumberFilter(field_name="teachers", label="Teacher (user) id")
+    semester = filters.CharFilter(lookup_expr="iexact")
+    is_active = filters.BooleanFilter()
+
+    class Meta:
+        model = Course
+        fields = ("student", "teacher", "semester", "is_active")
+
+
+class StudentRecordFilter(filters.FilterSet):
+    """Filters common to the records of one student in one course."""
+
+    course = filters.NumberFilter(field_name="course_id", label="Course id")
+    student = filters.NumberFilter(field_name="student_id", label="Student id")
+    class_division = filters.CharFilter(field_name="student__class_division", lookup_expr="iexact")
+    study_year = filters.NumberFilter(field_name="student__study_year")
+    is_active = filters.BooleanFilter(field_name="student__is_active")
+
+    COMMON_FIELDS = ("course", "student", "class_division", "study_year", "is_active")
+
+
+class EnrollmentFilter(StudentRecordFilter):
+    status = filters.ChoiceFilter(choices=EnrollmentStatus.choices)
+    date_from = filters.DateFilter(field_name="enrolled_at", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="enrolled_at", lookup_expr="lte")
+
+    class Meta:
+        model = Enrollment
+        fields = (*StudentRecordFilter.COMMON_FIELDS, "status", "date_from", "date_to")
+
+
+class GradeFilter(StudentRecordFilter):
+    category = filters.CharFilter(lookup_expr="iexact")
+    date_from = filters.DateFilter(field_name="date_assigned", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date_assigned", lookup_expr="lte")
+
+    class Meta:
+        model = Grade
+        fields = (*StudentRecordFilter.COMMON_FIELDS, "category", "date_from", "date_to")
+
+
+class AttendanceFilter(StudentRecordFilter):
+    status = filters.ChoiceFilter(choices=AttendanceStatus.choices)
+    date = filters.DateFilter()
+    period_number = filters.NumberFilter()
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = Attendance
+        fields = (
+            *StudentRecordFilter.COMMON_FIELDS, "status", "date", "period_number", "date_from",
+            "date_to",
+        )  # fmt: skip
+
+
+class DailyPerformanceFilter(StudentRecordFilter):
+    category = filters.CharFilter(lookup_expr="iexact")
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = DailyPerformance
+        fields = (*StudentRecordFilter.COMMON_FIELDS, "category", "date_from", "date_to")

@@ -1,0 +1,175 @@
+"""Analytics API (SPEC §4.1): thin views over ``apps.analytics.reports``.
+
+Responses are cached per role scope, filters and data generation; the body's hash is
+the ETag, and ``If-None-Match`` with the current one answers 304 without a body.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from apps.analytics.caching import cached_body, entry_key
+from apps.analytics.filters import parse_filters
+from apps.analytics.reports import report_file, report_payload
+from apps.analytics.scope import scope_key
+from apps.analytics.selectors import STUDENT_ORDERINGS, order_students
+
+FILE_FORMATS = ("csv", "xlsx", "pdf")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+class JSONOrFileNegotiation(BaseContentNegotiation):
+    """``?format=`` picks a file export here, not a DRF renderer: always negotiate JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+def _json_bytes(data: dict) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class AnalyticsView(APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOrFileNegotiation
+    report = "dashboard"
+    students_allowed = False
+
+    def get(self, request, pk: int | None = None):
+        if request.user.is_student_role and not self.students_allowed:
+            raise PermissionDenied(_("Students can see only their own report."))
+        filters = parse_filters(request.query_params)
+        file_format = request.query_params.get("format", "json").lower()
+        if file_format not in ("json", *FILE_FORMATS):
+            raise ValidationError({"format": [_("Choose one of: json, csv, xlsx, pdf.")]})
+        payload = report_payload(self.report, request.user, filters, pk)
+        if file_format in FILE_FORMATS:
+            content, content_type, filename = report_file(
+                self.report,
+                self.shape(payload, request, whole=True),
+                filters,
+                file_format,
+                request.user,
+            )
+            response = HttpResponse(content, content_type=content_type)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+        key = entry_key(
+            "body",
+            self.report,
+            scope_key(request.user),
+            filters.cache_token(),
+            str(pk or ""),
+            self.variant(request),
+        )
+        cached = cached_body(key, lambda: _json_bytes(self.shape(payload, request)))
+        return self.respond(request, cached)
+
+    def shape(self, payload: dict, request, whole: bool = False) -> dict:
+        return payload
+
+    def variant(self, request) -> str:
+        return ""
+
+    @staticmethod
+    def respond(request, cached) -> HttpResponse:
+        if cached.etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(cached.body, content_type="application/json")
+        response["ETag"] = cached.etag
+        response["Cache-Control"] = "private, no-cache"
+        response["Vary"] = "Authorization, Cookie, Accept-Language"
+        return response
+
+
+class DashboardView(AnalyticsView):
+    report = "dashboard"
+
+
+class GradesView(AnalyticsView):
+    report = "grades"
+
+
+class AttendanceView(AnalyticsView):
+    report = "attendance"
+
+
+class CoursesView(AnalyticsView):
+    report = "courses"
+
+
+class CourseDetailView(AnalyticsView):
+    report = "course"
+
+
+class StudentDetailView(AnalyticsView):
+    report = "student"
+    students_allowed = True
+
+
+def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [_("A whole number is required.")]}) from None
+    if value < 1 or (maximum and value > maximum):
+        raise ValidationError({name: [_("Out of range (1–%(max)s).") % {"max": maximum or "∞"}]})
+    return value
+
+
+class StudentsView(AnalyticsView):
+    report = "students"
+
+    def _ordering(self, request) -> str:
+        ordering = request.query_params.get("ordering", "name")
+        if ordering.lstrip("-") not in STUDENT_ORDERINGS:
+            raise ValidationError(
+                {"ordering": [_("Order by one of: %s.") % ", ".join(STUDENT_ORDERINGS)]}
+            )
+        return ordering
+
+    def variant(self, request) -> str:
+        page = _positive_int(request, "page", 1)
+        size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        return f"{self._ordering(request)}|{page}|{size}"
+
+    def shape(self, payload: dict, request, whole: bool = False) -> dict:
+        rows = order_students(payload["results"], self._ordering(request))
+        if whole:
+            return {**payload, "results": rows}
+        page = _positive_int(request, "page", 1)
+        size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        start = (page - 1) * size
+        if start and start >= len(rows):
+            raise Http404(_("Invalid page."))
+        return {
+            "count": len(rows),
+            "next": self._page_link(request, page + 1) if start + size < len(rows) else None,
+            "previous": self._page_link(request, page - 1) if page > 1 else None,
+            "generated_at": payload["generated_at"],
+            "results": rows[start : start + size],
+        }
+
+    @staticmethod
+    def _page_link(request, page: int) -> str:
+        query = request.query_params.copy()
+        query["page"] = str(page)
+        pairs = [(name, value) for name in query for value in query.getlist(name)]
+        return request.build_absolute_uri(request.path + "?" + urlencode(pairs))

@@ -1,0 +1,99 @@
+"""The analytics reports by name: how each is computed, cached, exported.
+
+API views, pages and file exports all come through ``report_payload`` so a figure is
+computed once per scope, filters and data generation, whoever asks for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.analytics import exporting, exports, selectors
+from apps.analytics.caching import cached_value, entry_key
+from apps.analytics.filters import AnalyticsFilters
+from apps.analytics.scope import scope_key
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    build: Callable
+    export: Callable
+    detail: bool = False
+
+
+REPORTS = {
+    report.name: report
+    for report in (
+        Report("dashboard", _("Analytics dashboard"), selectors.dashboard, exports.dashboard),
+        Report("students", _("Students"), selectors.students, exports.students),
+        Report(
+            "student",
+            _("Student report"),
+            selectors.student_detail,
+            exports.student_detail,
+            detail=True,
+        ),
+        Report("grades", _("Grades"), selectors.grades, exports.grades),
+        Report("attendance", _("Attendance"), selectors.attendance, exports.attendance),
+        Report("courses", _("Courses"), selectors.courses, exports.courses),
+        Report(
+            "course",
+            _("Course report"),
+            selectors.course_detail,
+            exports.course_detail,
+            detail=True,
+        ),
+    )
+}
+
+
+def _compute(report: Report, user, filters: AnalyticsFilters, pk: int | None) -> dict:
+    if report.name == "student":
+        if filters.students and pk not in filters.students:
+            raise Http404
+        # One student's figures need only that student's rows.
+        context = selectors.AnalyticsContext(user, dataclasses.replace(filters, students=(pk,)))
+        return report.build(context, pk)
+    if report.name == "course":
+        context = selectors.AnalyticsContext(user, filters, focus_course=pk)
+        return report.build(context, pk)
+    return report.build(selectors.AnalyticsContext(user, filters))
+
+
+def report_payload(name: str, user, filters: AnalyticsFilters, pk: int | None = None) -> dict:
+    """The report's data, from the cache when this scope and these filters were seen."""
+    report = REPORTS[name]
+    key = entry_key("payload", name, scope_key(user), filters.cache_token(), str(pk or ""))
+    return cached_value(key, lambda: _compute(report, user, filters, pk))
+
+
+def report_file(
+    name: str, payload: dict, filters: AnalyticsFilters, file_format: str, user
+) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of the report as CSV, XLSX or PDF."""
+    report = REPORTS[name]
+    sections, charts = report.export(payload)
+    header = [
+        (str(_("Report")), str(report.title)),
+        (str(_("Generated at")), payload["generated_at"]),
+        (str(_("Scope")), scope_key(user)),
+        *filters.as_display(),
+    ]
+    stamp = timezone.localdate().isoformat()
+    filename = f"analytics-{name}-{stamp}.{file_format}"
+    if file_format == "csv":
+        return exporting.to_csv(sections, header), exporting.CSV_CONTENT_TYPE, filename
+    if file_format == "xlsx":
+        return exporting.to_xlsx(sections, header), exporting.XLSX_CONTENT_TYPE, filename
+    content = exporting.to_pdf(
+        title=str(report.title), sections=sections, header=header, charts=charts
+    )
+    return content, exporting.PDF_CONTENT_TYPE, filename

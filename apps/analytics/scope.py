@@ -1,0 +1,159 @@
+"""The role scope of an analytics request and the base querysets every figure starts from.
+
+Everything goes through apps.academics.scoping, so the analytics see exactly what the
+rest of the site lets the user see: a teacher's figures cover only the courses they
+teach, a student's only their own records.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db.models import Exists, FloatField, OuterRef, QuerySet
+from django.db.models.functions import Cast
+
+from apps.academics import scoping
+from apps.academics.models import (
+    Attendance,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    Student,
+)
+from apps.accounts.models import Role
+from apps.analytics.filters import AnalyticsFilters
+
+
+def scope_key(user) -> str:
+    """The part of a cache key that says whose figures these are."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return "none"
+    role = user.effective_role
+    if role == Role.ADMIN:
+        return "admin"
+    return f"{role}:{user.pk}"
+
+
+def grade_percentage():
+    """grade / max_grade · 100 as a float on every backend (SQLite would divide integers)."""
+    return Cast("grade", FloatField()) * 100.0 / Cast("max_grade", FloatField())
+
+
+class AnalyticsScope:
+    """Base querysets for one user and one set of filters; each is built lazily, once."""
+
+    def __init__(self, user, filters: AnalyticsFilters, focus_course: int | None = None):
+        self.user = user
+        self.filters = filters
+        self.key = scope_key(user)
+        # Course detail: only the students of that course (their risk still counts
+        # every course in scope).
+        self.focus_course = focus_course
+
+    @property
+    def is_admin(self) -> bool:
+        return self.key == "admin"
+
+    @cached_property
+    def courses(self) -> QuerySet[Course]:
+        queryset = scoping.courses_for(self.user)
+        if self.filters.courses:
+            queryset = queryset.filter(pk__in=self.filters.courses)
+        if self.filters.semester:
+            queryset = queryset.filter(semester=self.filters.semester)
+        return queryset
+
+    @property
+    def restricts_courses(self) -> bool:
+        return not self.is_admin or bool(self.filters.courses or self.filters.semester)
+
+    @cached_property
+    def students(self) -> QuerySet[Student]:
+        filters = self.filters
+        queryset = scoping.students_for(self.user)
+        if filters.students:
+            queryset = queryset.filter(pk__in=filters.students)
+        if filters.class_division:
+            queryset = queryset.filter(class_division=filters.class_division)
+        if filters.study_year:
+            queryset = queryset.filter(study_year=filters.study_year)
+        if self.focus_course is not None:
+            queryset = queryset.filter(
+                pk__in=Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED)
+                .filter(course_id=self.focus_course)
+                .values("student_id")
+            )
+        if self.restricts_courses:
+            taking = Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED).filter(
+                course__in=self.courses.values("pk")
+            )
+            queryset = queryset.filter(pk__in=taking.values("student_id"))
+        return queryset
+
+    @property
+    def restricts_students(self) -> bool:
+        filters = self.filters
+        return (
+            not self.is_admin
+            or self.focus_course is not None
+            or bool(filters.students or filters.class_division or filters.study_year)
+            or self.restricts_courses
+        )
+
+    def _pairs(self, queryset: QuerySet) -> QuerySet:
+        """Rows of live students in live, in-scope courses, whose enrollment is not dropped."""
+        queryset = queryset.filter(
+            Exists(
+                Enrollment.objects.filter(
+                    student_id=OuterRef("student_id"), course_id=OuterRef("course_id")
+                ).exclude(status=EnrollmentStatus.DROPPED)
+            )
+        )
+        if self.restricts_students:
+            queryset = queryset.filter(student_id__in=self.students.values("pk"))
+        else:
+            queryset = queryset.filter(student__deleted_at__isnull=True)
+        if self.restricts_courses:
+            queryset = queryset.filter(course_id__in=self.courses.values("pk"))
+        else:
+            queryset = queryset.filter(course__deleted_at__isnull=True)
+        return queryset
+
+    @cached_property
+    def enrollments(self) -> QuerySet[Enrollment]:
+        queryset = Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED)
+        if self.restricts_students:
+            queryset = queryset.filter(student_id__in=self.students.values("pk"))
+        else:
+            queryset = queryset.filter(student__deleted_at__isnull=True)
+        if self.restricts_courses:
+            queryset = queryset.filter(course_id__in=self.courses.values("pk"))
+        else:
+            queryset = queryset.filter(course__deleted_at__isnull=True)
+        return queryset
+
+    @cached_property
+    def grades(self) -> QuerySet[Grade]:
+        queryset = self._pairs(Grade.objects.all())
+        if self.filters.date_from:
+            queryset = queryset.filter(date_assigned__gte=self.filters.date_from)
+        if self.filters.date_to:
+            queryset = queryset.filter(date_assigned__lte=self.filters.date_to)
+        return queryset
+
+    @cached_property
+    def attendance(self) -> QuerySet[Attendance]:
+        queryset = self._pairs(Attendance.objects.all())
+        if self.filters.date_from:
+            queryset = queryset.filter(date__gte=self.filters.date_from)
+        if self.filters.date_to:
+            queryset = queryset.filter(date__lte=self.filters.date_to)
+        return queryset
+
+    @cached_property
+    def engine_ids(self) -> tuple[QuerySet | None, QuerySet | None]:
+        """Student and course ids for the bulk engine, as subqueries; None means 'all'."""
+        student_ids = self.students.values("pk") if self.restricts_students else None
+        course_ids = self.courses.values("pk") if self.restricts_courses else None
+        return student_ids, course_ids

@@ -1,0 +1,114 @@
+"""Analytics pages (HTMX): the dashboard and a student drill-down.
+
+One view serves the page and, for HTMX requests, the fragment that the filters swap in;
+both read the same cached reports as the API.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from apps.academics import scoping
+from apps.analytics.filters import AnalyticsFilters, parse_filters
+from apps.analytics.reports import report_payload
+from apps.analytics.selectors import RISK_LEVELS_FLAGGED, order_students
+
+AT_RISK_SHOWN = 12
+WEEKDAYS = range(1, 6)
+WEEKDAY_LABELS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
+
+
+def _filters(request) -> tuple[AnalyticsFilters, dict]:
+    try:
+        return parse_filters(request.GET), {}
+    except ValidationError as error:
+        return AnalyticsFilters(), error.detail
+
+
+def _filter_options(user) -> dict:
+    courses = scoping.courses_for(user).order_by("course_code")
+    students = scoping.students_for(user)
+    return {
+        "courses": list(courses.values("id", "course_code", "course_name")),
+        "semesters": sorted({s for s in courses.values_list("semester", flat=True) if s}),
+        "divisions": sorted(
+            {d for d in students.values_list("class_division", flat=True).distinct() if d}
+        ),
+        "study_years": [1, 2, 3, 4],
+    }
+
+
+def _heatmap(attendance: dict) -> dict:
+    cells = {(cell["weekday"], cell["period"]): cell for cell in attendance["heatmap"]}
+    periods = sorted({period for _day, period in cells} or {1})
+    days = sorted({day for day, _period in cells} | set(WEEKDAYS))
+    return {
+        "periods": periods,
+        "rows": [
+            {
+                "weekday": day,
+                "name": WEEKDAY_LABELS[day - 1],
+                "cells": [cells.get((day, period)) for period in periods],
+            }
+            for day in days
+        ],
+    }
+
+
+def _query_string(request) -> str:
+    pairs = [(key, value) for key in request.GET for value in request.GET.getlist(key) if value]
+    return urlencode(pairs)
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    if user.is_student_role:
+        profile = getattr(user, "student_profile", None)
+        if profile is None:
+            raise PermissionDenied
+        return redirect("analytics:student", pk=profile.pk)
+    filters, errors = _filters(request)
+    students = report_payload("students", user, filters)["results"]
+    flagged = [row for row in students if row["risk_level"] in RISK_LEVELS_FLAGGED]
+    attendance = report_payload("attendance", user, filters)
+    context = {
+        "filters": filters,
+        "errors": errors,
+        "options": _filter_options(user),
+        "dashboard": report_payload("dashboard", user, filters),
+        "grades": report_payload("grades", user, filters),
+        "attendance": attendance,
+        "heatmap": _heatmap(attendance),
+        "courses": report_payload("courses", user, filters)["results"],
+        "at_risk": order_students(flagged, "-risk_score")[:AT_RISK_SHOWN],
+        "at_risk_total": len(flagged),
+        "query": _query_string(request),
+        "api_base": reverse("analytics-api:dashboard").rsplit("dashboard/", 1)[0],
+    }
+    context["as_of"] = parse_datetime(context["dashboard"]["generated_at"])
+    template = "analytics/_dashboard_body.html" if request.htmx else "analytics/dashboard.html"
+    return render(request, template, context)
+
+
+@login_required
+def student(request, pk: int):
+    filters, errors = _filters(request)
+    report = report_payload("student", request.user, filters, pk)
+    context = {
+        "report": report,
+        "filters": filters,
+        "errors": errors,
+        "query": _query_string(request),
+        "api_url": reverse("analytics-api:student-detail", args=[pk]),
+        "as_of": parse_datetime(report["generated_at"]),
+    }
+    return render(request, "analytics/student.html", context)

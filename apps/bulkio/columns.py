@@ -1,0 +1,275 @@
+"""Column names and cell values as people write them, mapped to the importer's fields.
+
+Headers match case- and accent-insensitively, ignoring punctuation such as the colon
+in the college's registration form (`Επώνυμο:`), in English or Greek.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+
+def header_key(text: str) -> str:
+    text = unicodedata.normalize("NFD", str(text or "").strip().lower())
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = re.sub(r"[^\w]+|_", " ", text)
+    return " ".join(text.split())
+
+
+def _aliases(*names: str) -> set[str]:
+    return {header_key(name) for name in names}
+
+
+RESOURCE_COLUMNS: dict[str, dict[str, set[str]]] = {
+    "students": {
+        "student_id": _aliases(
+            "student_id",
+            "student id",
+            "id",
+            "registration number",
+            "αμ",
+            "α.μ.",
+            "αριθμός μητρώου",
+            "αρ. μητρώου",
+            "αριθμός μητρώου σπουδαστή",
+            "κωδικός σπουδαστή",
+        ),
+        "first_name": _aliases("first_name", "first name", "firstname", "given name", "όνομα"),
+        "last_name": _aliases("last_name", "last name", "lastname", "surname", "επώνυμο"),
+        "email": _aliases(
+            "email",
+            "e-mail",
+            "email address",
+            "ηλ. ταχυδρομείο",
+            "ηλεκτρονικό ταχυδρομείο",
+            "ηλ. διεύθυνση",
+            "ηλεκτρονική διεύθυνση",
+        ),
+        "father_name": _aliases(
+            "father_name",
+            "father name",
+            "father's name",
+            "πατρώνυμο",
+            "όνομα πατέρα",
+            "όνομα πατρός",
+        ),
+        "mobile_phone": _aliases(
+            "mobile_phone",
+            "mobile phone",
+            "mobile",
+            "cell phone",
+            "κινητό",
+            "κινητό τηλέφωνο",
+            "τηλέφωνο κινητό",
+        ),
+        "phone": _aliases(
+            "phone", "telephone", "landline", "τηλέφωνο", "σταθερό", "σταθερό τηλέφωνο"
+        ),
+        "study_year": _aliases("study_year", "study year", "year", "έτος σπουδών", "έτος"),
+        "academic_year": _aliases(
+            "academic_year",
+            "academic year",
+            "school year",
+            "ακαδημαϊκό έτος",
+            "σχολικό έτος",
+        ),
+        "class_division": _aliases(
+            "class_division", "class division", "class", "division", "τμήμα"
+        ),
+        "enrollment_date": _aliases(
+            "enrollment_date",
+            "enrollment date",
+            "registration date",
+            "ημερομηνία εγγραφής",
+        ),
+        "is_active": _aliases("is_active", "active", "ενεργός", "ενεργή", "ενεργό"),
+        "notes": _aliases("notes", "comments", "σημειώσεις", "παρατηρήσεις"),
+    },
+    "courses": {
+        "course_code": _aliases(
+            "course_code", "course code", "code", "κωδικός", "κωδικός μαθήματος"
+        ),
+        "course_name": _aliases("course_name", "course name", "name", "title", "μάθημα", "τίτλος"),
+        "semester": _aliases("semester", "εξάμηνο"),
+        "credits": _aliases("credits", "ects", "μονάδες", "πιστωτικές μονάδες"),
+        "description": _aliases("description", "περιγραφή"),
+        "absence_penalty": _aliases("absence_penalty", "absence penalty", "ποινή απουσίας"),
+        "hours_per_week": _aliases("hours_per_week", "hours per week", "ώρες εβδομαδιαίως", "ώρες"),
+        "periods_per_week": _aliases(
+            "periods_per_week",
+            "periods per week",
+            "περίοδοι εβδομαδιαίως",
+        ),
+        "evaluation_rules": _aliases(
+            "evaluation_rules",
+            "evaluation rules",
+            "evaluation",
+            "κανόνες αξιολόγησης",
+            "αξιολόγηση",
+        ),
+    },
+    "enrollments": {
+        "student_id": _aliases(
+            "student_id", "student id", "student", "αμ", "α.μ.", "αριθμός μητρώου"
+        ),
+        "course_code": _aliases(
+            "course_code", "course code", "course", "κωδικός μαθήματος", "μάθημα"
+        ),
+        "enrolled_at": _aliases(
+            "enrolled_at", "enrolled at", "enrollment date", "ημερομηνία εγγραφής"
+        ),
+        "status": _aliases("status", "κατάσταση"),
+    },
+    "grades": {
+        "student_id": _aliases(
+            "student_id", "student id", "student", "αμ", "α.μ.", "αριθμός μητρώου"
+        ),
+        "course_code": _aliases(
+            "course_code", "course code", "course", "κωδικός μαθήματος", "μάθημα"
+        ),
+        "assignment_name": _aliases(
+            "assignment_name",
+            "assignment name",
+            "assignment",
+            "εργασία",
+            "αξιολόγηση",
+            "τίτλος",
+        ),
+        "category": _aliases("category", "κατηγορία"),
+        "grade": _aliases("grade", "score", "mark", "βαθμός"),
+        "max_grade": _aliases("max_grade", "max grade", "out of", "μέγιστος βαθμός", "άριστα"),
+        "weight": _aliases("weight", "βάρος"),
+        "date_assigned": _aliases(
+            "date_assigned", "date assigned", "assigned", "ημερομηνία ανάθεσης"
+        ),
+        "date_submitted": _aliases(
+            "date_submitted",
+            "date submitted",
+            "submitted",
+            "ημερομηνία υποβολής",
+        ),
+        "notes": _aliases("notes", "comments", "σημειώσεις", "παρατηρήσεις"),
+    },
+    "attendance": {
+        "student_id": _aliases(
+            "student_id", "student id", "student", "αμ", "α.μ.", "αριθμός μητρώου"
+        ),
+        "course_code": _aliases(
+            "course_code", "course code", "course", "κωδικός μαθήματος", "μάθημα"
+        ),
+        "date": _aliases("date", "ημερομηνία"),
+        "status": _aliases("status", "κατάσταση", "παρουσία"),
+        "period_number": _aliases("period_number", "period number", "period", "ώρα", "περίοδος"),
+        "notes": _aliases("notes", "comments", "σημειώσεις", "παρατηρήσεις"),
+    },
+}
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "students": ("student_id", "first_name", "last_name", "email"),
+    "courses": ("course_code", "course_name", "semester"),
+    "enrollments": ("student_id", "course_code"),
+    "grades": ("student_id", "course_code", "assignment_name", "category", "grade"),
+    "attendance": ("student_id", "course_code", "date", "status"),
+}
+
+
+def match_headers(resource: str, headers: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Map each known field to its column index; return it with the ignored headers.
+
+    The first column that matches a field wins; extra columns are ignored, not errors.
+    """
+    aliases = RESOURCE_COLUMNS[resource]
+    positions: dict[str, int] = {}
+    ignored: list[str] = []
+    for index, header in enumerate(headers):
+        key = header_key(header)
+        field = next((name for name, names in aliases.items() if key in names), None)
+        if field is None or field in positions:
+            if header.strip():
+                ignored.append(header)
+            continue
+        positions[field] = index
+    return positions, ignored
+
+
+def missing_columns(resource: str, positions: dict[str, int]) -> list[str]:
+    return [name for name in REQUIRED_COLUMNS[resource] if name not in positions]
+
+
+# --- Cell values --------------------------------------------------------------------------
+class CellError(ValueError):
+    """A cell's text cannot be read as the field's type; the message is for people."""
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y/%m/%d")
+
+
+def parse_date(text: str) -> dt.date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if "T" in text or " " in text:  # ISO datetimes from spreadsheets
+        text = re.split(r"[T ]", text, maxsplit=1)[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(_("“%(value)s” is not a date; use YYYY-MM-DD or DD/MM/YYYY.") % {"value": text})
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    text = (text or "").strip().replace(" ", "")
+    if not text:
+        return None
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")  # decimal comma
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text}) from None
+    if not value.is_finite():
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text})
+    return value
+
+
+def parse_int(text: str) -> int | None:
+    value = parse_decimal(text)
+    if value is None:
+        return None
+    if value != value.to_integral_value():
+        raise CellError(_("“%(value)s” is not a whole number.") % {"value": text})
+    return int(value)
+
+
+_TRUE = {"1", "true", "yes", "y", "ναι", "ν", "active", "ενεργος", "ενεργη", "x"}
+_FALSE = {"0", "false", "no", "n", "οχι", "ο", "inactive", "ανενεργος", "ανενεργη"}
+
+
+def parse_bool(text: str) -> bool | None:
+    key = header_key(text)
+    if not key:
+        return None
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise CellError(_("“%(value)s” is not yes/no.") % {"value": text})
+
+
+_GREEK_YEARS = {"α": 1, "β": 2, "γ": 3, "δ": 4, "a": 1, "b": 2, "c": 3, "d": 4}
+
+
+def parse_study_year(text: str) -> int | None:
+    """`2`, `Β'`, `Β΄`, `Β` and `B` all mean the second year."""
+    key = header_key(text)
+    if not key:
+        return None
+    if key in _GREEK_YEARS:
+        return _GREEK_YEARS[key]
+    return parse_int(text)

@@ -1,0 +1,79 @@
+from rest_framework import serializers
+
+from apps.accounts.models import Role
+from apps.notifications.models import (
+    EmailDigest,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "message", "data", "link", "created_at", "is_read"]
+        read_only_fields = fields
+
+
+class KindChannelsSerializer(serializers.Serializer):
+    web = serializers.BooleanField()
+    email = serializers.BooleanField()
+
+
+class PreferenceSerializer(serializers.Serializer):
+    """Every kind is listed with its effective channels, defaults filled in."""
+
+    kinds = serializers.DictField(child=KindChannelsSerializer(), required=False)
+    quiet_hours_start = serializers.TimeField(allow_null=True, required=False)
+    quiet_hours_end = serializers.TimeField(allow_null=True, required=False)
+    email_digest = serializers.ChoiceField(choices=EmailDigest.choices, required=False)
+
+    def validate_kinds(self, value):
+        unknown = sorted(set(value) - set(NotificationKind.values))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown kinds: {', '.join(unknown)}")
+        return value
+
+    def validate(self, attrs):
+        start, end = attrs.get("quiet_hours_start"), attrs.get("quiet_hours_end")
+        if (start is None) != (end is None):
+            raise serializers.ValidationError(
+                {"quiet_hours_end": ["Give both ends of the quiet hours, or neither."]}
+            )
+        return attrs
+
+    @staticmethod
+    def represent(preference: NotificationPreference) -> dict:
+        return {
+            "kinds": {
+                kind: {
+                    "web": preference.wants(kind, "web"),
+                    "email": preference.wants(kind, "email"),
+                }
+                for kind in NotificationKind.values
+            },
+            "quiet_hours_start": preference.quiet_hours_start,
+            "quiet_hours_end": preference.quiet_hours_end,
+            "email_digest": preference.email_digest,
+        }
+
+
+class BroadcastSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    message = serializers.CharField(allow_blank=True, required=False, default="")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), required=False, default=list
+    )
+    course = serializers.IntegerField(required=False, allow_null=True, default=None)
+    user_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    link = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs):
+        if not attrs["roles"] and attrs["course"] is None and not attrs["user_ids"]:
+            raise serializers.ValidationError(
+                {"roles": ["Choose at least one audience: roles, a course or users."]}
+            )
+        return attrs

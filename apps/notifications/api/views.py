@@ -1,0 +1,138 @@
+"""REST endpoints of SPEC §4.2; every lookup is inside the requester's own notifications."""
+
+import logging
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from apps.academics.models import Course
+from apps.notifications import selectors, services
+from apps.notifications.api.serializers import (
+    BroadcastSerializer,
+    NotificationSerializer,
+    PreferenceSerializer,
+)
+from apps.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+class FailOpenUserRateThrottle(UserRateThrottle):
+    """The unread-count poll is the fallback while Redis is down; a throttle that needs
+    the (Redis) cache must not turn that outage into errors."""
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            logger.warning("Rate-limit cache unavailable; allowing the request", exc_info=True)
+            return True
+
+
+class IsAdminRole(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_admin_role)
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class NotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [FailOpenUserRateThrottle]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.notifications_for(
+            self.request.user, unread=_flag(params.get("unread")), kind=params.get("kind")
+        )
+
+    def destroy(self, request, pk=None):
+        try:
+            services.notification_delete(user=request.user, notification_id=int(pk))
+        except (Notification.DoesNotExist, ValueError) as error:
+            raise Http404 from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        return self._mark(request, pk, services.mark_read)
+
+    @action(detail=True, methods=["post"])
+    def unread(self, request, pk=None):
+        return self._mark(request, pk, services.mark_unread)
+
+    def _mark(self, request, pk, service):
+        try:
+            notification = service(user=request.user, notification_id=int(pk))
+        except (Notification.DoesNotExist, ValueError) as error:
+            raise Http404 from error
+        return Response(NotificationSerializer(notification).data)
+
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = services.mark_all_read(user=request.user, kind=request.data.get("kind") or None)
+        return Response({"marked": marked})
+
+    @action(detail=False, methods=["get"], url_path="unread-count")
+    def unread_count(self, request):
+        return Response({"unread_count": selectors.unread_count(request.user)})
+
+
+class PreferenceView(APIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = PreferenceSerializer
+    throttle_classes = [FailOpenUserRateThrottle]
+
+    def get(self, request):
+        return Response(PreferenceSerializer.represent(services.preferences_for(request.user)))
+
+    def put(self, request):
+        serializer = PreferenceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        current = services.preferences_for(request.user)
+        data = serializer.validated_data
+        preference = services.preferences_update(
+            user=request.user,
+            kinds=data.get("kinds"),
+            quiet_hours_start=data.get("quiet_hours_start", current.quiet_hours_start),
+            quiet_hours_end=data.get("quiet_hours_end", current.quiet_hours_end),
+            email_digest=data.get("email_digest"),
+        )
+        return Response(PreferenceSerializer.represent(preference))
+
+
+class BroadcastView(APIView):
+    permission_classes = [IsAdminRole]
+    serializer_class = BroadcastSerializer
+    throttle_classes = [FailOpenUserRateThrottle]
+
+    def post(self, request):
+        serializer = BroadcastSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        course = None
+        if data["course"] is not None:
+            course = get_object_or_404(Course.objects.all(), pk=data["course"])
+        created = services.broadcast(
+            actor=request.user,
+            title=data["title"],
+            message=data["message"],
+            roles=data["roles"],
+            course=course,
+            user_ids=data["user_ids"],
+            link=data["link"],
+        )
+        return Response({"recipients": len(created)}, status=status.HTTP_201_CREATED)

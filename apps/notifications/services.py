@@ -1,0 +1,368 @@
+"""Writes for notifications: create (scoped, preference-aware), push after commit, mark, delete.
+
+``notify`` is the single entry point the domain events, the importer, the exporter and
+the admin broadcast call. It stores the rows in one ``bulk_create``; only once the
+transaction commits does it push them through the channel layer to ``user.<id>`` groups.
+A channel-layer failure (Redis down) is logged and swallowed: the rows are the truth and
+clients catch up with ``resume`` / the unread-count endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from apps.academics.models import Course, Enrollment, EnrollmentStatus, Student
+from apps.accounts.models import Role, User
+from apps.notifications.models import (
+    EmailDigest,
+    EmailState,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+
+logger = logging.getLogger(__name__)
+
+EVENT_CREATED = "notification.created"
+EVENT_UNREAD = "notification.unread"
+SEND_CONCURRENCY = 200
+
+
+def group_for(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def serialize(notification: Notification) -> dict[str, Any]:
+    """The payload of SPEC §4.2, shared by the WebSocket, the API and resume."""
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": notification.title,
+        "message": notification.message,
+        "data": notification.data,
+        "link": notification.link,
+        "created_at": notification.created_at.isoformat(),
+        "is_read": notification.read_at is not None,
+    }
+
+
+# --- Recipients ------------------------------------------------------------------------------
+def resolve_recipients(
+    users: Iterable[User], *, course: Course | None = None, student: Student | None = None
+) -> list[User]:
+    """Keep only the users allowed to hear about this course / student.
+
+    Admins hear about everything; a teacher only about courses they teach (or students
+    enrolled in one); a student only about themselves (or a course they are enrolled in).
+    """
+    candidates = {user.pk: user for user in users if user.is_active}
+    if not candidates or (course is None and student is None):
+        return list(candidates.values())
+    teacher_ok = _teachers_in_scope(candidates, course=course, student=student)
+    kept = []
+    for user in candidates.values():
+        role = user.effective_role
+        allowed = (
+            role == Role.ADMIN
+            or (role == Role.TEACHER and user.pk in teacher_ok)
+            or (role == Role.STUDENT and _student_in_scope(user, course=course, student=student))
+        )
+        if allowed:
+            kept.append(user)
+    return kept
+
+
+def _teachers_in_scope(
+    candidates: dict[int, User], *, course: Course | None, student: Student | None
+) -> set[int]:
+    teacher_ids = [pk for pk, user in candidates.items() if user.effective_role == Role.TEACHER]
+    if not teacher_ids:
+        return set()
+    courses = Course.objects.filter(teachers__in=teacher_ids)
+    if course is not None:
+        courses = courses.filter(pk=course.pk)
+    if student is not None:
+        courses = courses.filter(enrollments__student=student)
+    return set(courses.values_list("teachers", flat=True)) & set(teacher_ids)
+
+
+def _student_in_scope(user: User, *, course: Course | None, student: Student | None) -> bool:
+    if student is not None:
+        return student.user_id == user.pk
+    return (
+        Enrollment.objects.filter(course=course, student__user=user)
+        .exclude(status=EnrollmentStatus.DROPPED)
+        .exists()
+    )
+
+
+def course_audience(course: Course) -> list[User]:
+    """The course's teachers and the users of its (non-dropped) students."""
+    teachers = list(course.teachers.filter(is_active=True))
+    students = User.objects.filter(
+        is_active=True,
+        student_profile__deleted_at__isnull=True,
+        student_profile__enrollments__course=course,
+        student_profile__enrollments__status__in=[
+            EnrollmentStatus.ACTIVE,
+            EnrollmentStatus.COMPLETED,
+        ],
+    ).distinct()
+    return teachers + list(students)
+
+
+# --- Preferences -----------------------------------------------------------------------------
+def preferences_for(user: User) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+def _preferences_by_user(user_ids: Sequence[int]) -> dict[int, NotificationPreference]:
+    found = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=user_ids)}
+    return {pk: found.get(pk) or NotificationPreference(user_id=pk) for pk in user_ids}
+
+
+@transaction.atomic
+def preferences_update(
+    *,
+    user: User,
+    kinds: dict[str, dict[str, bool]] | None = None,
+    quiet_hours_start=None,
+    quiet_hours_end=None,
+    email_digest: str | None = None,
+) -> NotificationPreference:
+    preference = preferences_for(user)
+    if kinds is not None:
+        merged = dict(preference.kinds)
+        for kind, channels in kinds.items():
+            if kind in NotificationKind.values:
+                current = merged.get(kind, {})
+                merged[kind] = {
+                    channel: bool(
+                        channels.get(channel, current.get(channel, preference.wants(kind, channel)))
+                    )
+                    for channel in ("web", "email")
+                }
+        preference.kinds = merged
+    preference.quiet_hours_start = quiet_hours_start
+    preference.quiet_hours_end = quiet_hours_end
+    if email_digest is not None:
+        preference.email_digest = email_digest
+    preference.full_clean()
+    preference.save()
+    return preference
+
+
+# --- Create and push -------------------------------------------------------------------------
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    title: str,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    link: str = "",
+    course: Course | None = None,
+    student: Student | None = None,
+) -> list[Notification]:
+    """Store one notification per allowed recipient and push them once committed.
+
+    A recipient who turned both web and email off for this kind gets nothing; one with
+    web off but email on gets a row that is already read (no badge, no push) for the mail.
+    """
+    if kind not in NotificationKind.values:
+        raise ValueError(f"Unknown notification kind: {kind}")
+    users = resolve_recipients(recipients, course=course, student=student)
+    preferences = _preferences_by_user([user.pk for user in users])
+    now = timezone.now()
+    rows = []
+    for user in users:
+        preference = preferences[user.pk]
+        web, email = preference.wants(kind, "web"), preference.wants(kind, "email")
+        if not web and not email:
+            continue
+        rows.append(
+            Notification(
+                recipient=user,
+                kind=kind,
+                title=title[:200],
+                message=message,
+                data=data or {},
+                link=link,
+                read_at=None if web else now,
+                email_state=EmailState.PENDING if email and user.email else EmailState.NONE,
+            )
+        )
+    with transaction.atomic():
+        # SQLite and PostgreSQL both return the new ids from a bulk insert.
+        created = Notification.objects.bulk_create(rows, batch_size=500)
+        to_push = [row for row in created if row.read_at is None]
+        transaction.on_commit(lambda: push_notifications(to_push), robust=True)
+        if any(row.email_state == EmailState.PENDING for row in created):
+            transaction.on_commit(_queue_immediate_emails, robust=True)
+    return created
+
+
+def _queue_immediate_emails() -> None:
+    from apps.notifications.tasks import send_due_emails
+
+    send_due_emails.delay()
+
+
+def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    user_ids = list(set(user_ids))
+    counts = dict.fromkeys(user_ids, 0)
+    rows = (
+        Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["recipient_id"]] = row["n"]
+    return counts
+
+
+def push_notifications(notifications: Sequence[Notification]) -> bool:
+    """Send each stored notification to its recipient's group, with their new unread count."""
+    if not notifications:
+        return True
+    counts = unread_counts(n.recipient_id for n in notifications)
+    messages = [
+        (
+            group_for(n.recipient_id),
+            {
+                "type": EVENT_CREATED,
+                "notification": serialize(n),
+                "unread_count": counts[n.recipient_id],
+            },
+        )
+        for n in notifications
+    ]
+    return _send(messages)
+
+
+def push_unread_count(user_id: int) -> bool:
+    count = unread_counts([user_id])[user_id]
+    return _send([(group_for(user_id), {"type": EVENT_UNREAD, "unread_count": count})])
+
+
+def _send(messages: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Push through the channel layer; an outage is logged and swallowed."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(_send_all)(layer, messages)
+    except Exception:  # Redis down or slow: stored rows are the truth, clients resume.
+        logger.warning("Notification push failed for %d message(s)", len(messages), exc_info=True)
+        return False
+    return True
+
+
+async def _send_all(layer, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    timeout = getattr(settings, "SMS_NOTIFY_PUSH_TIMEOUT", 5)
+    for start in range(0, len(messages), SEND_CONCURRENCY):
+        chunk = messages[start : start + SEND_CONCURRENCY]
+        sends = [layer.group_send(group, message) for group, message in chunk]
+        await asyncio.wait_for(asyncio.gather(*sends), timeout=timeout)
+
+
+# --- Reading state ---------------------------------------------------------------------------
+def _own(user: User, notification_id: int) -> Notification:
+    """Someone else's notification does not exist (404), it is never forbidden."""
+    return Notification.objects.get(pk=notification_id, recipient=user)
+
+
+def mark_read(*, user: User, notification_id: int) -> Notification:
+    notification = _own(user, notification_id)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        transaction.on_commit(lambda: push_unread_count(user.pk), robust=True)
+    return notification
+
+
+def mark_unread(*, user: User, notification_id: int) -> Notification:
+    notification = _own(user, notification_id)
+    if notification.read_at is not None:
+        notification.read_at = None
+        notification.save(update_fields=["read_at"])
+        transaction.on_commit(lambda: push_unread_count(user.pk), robust=True)
+    return notification
+
+
+def mark_all_read(*, user: User, kind: str | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if kind:
+        unread = unread.filter(kind=kind)
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        transaction.on_commit(lambda: push_unread_count(user.pk), robust=True)
+    return marked
+
+
+def notification_delete(*, user: User, notification_id: int) -> None:
+    notification = _own(user, notification_id)
+    was_unread = notification.read_at is None
+    notification.delete()
+    if was_unread:
+        transaction.on_commit(lambda: push_unread_count(user.pk), robust=True)
+
+
+# --- Broadcast -------------------------------------------------------------------------------
+def broadcast_audience(
+    *, roles: Iterable[str] = (), course: Course | None = None, user_ids: Iterable[int] = ()
+) -> list[User]:
+    roles, user_ids = list(roles), list(user_ids)
+    users: dict[int, User] = {}
+    if roles:
+        query = Q(role__in=roles)
+        if Role.ADMIN in roles:
+            query |= Q(is_superuser=True)
+        users.update((u.pk, u) for u in User.objects.filter(query, is_active=True))
+    if course is not None:
+        users.update((u.pk, u) for u in course_audience(course))
+    if user_ids:
+        users.update((u.pk, u) for u in User.objects.filter(pk__in=user_ids, is_active=True))
+    return list(users.values())
+
+
+def broadcast(
+    *,
+    actor: User,
+    title: str,
+    message: str = "",
+    roles: Iterable[str] = (),
+    course: Course | None = None,
+    user_ids: Iterable[int] = (),
+    link: str = "",
+) -> list[Notification]:
+    """An admin's announcement to roles, a course's people and/or chosen users."""
+    audience = broadcast_audience(roles=roles, course=course, user_ids=user_ids)
+    return notify(
+        recipients=audience,
+        kind=NotificationKind.BROADCAST,
+        title=title,
+        message=message,
+        data={"from": actor.get_full_name() or actor.username},
+        link=link,
+    )
+
+
+def digest_due(preference: NotificationPreference, now) -> bool:
+    """Has a digest period passed since this user's last digest?"""
+    if preference.email_digest == EmailDigest.NEVER:
+        return False
+    period = 1 if preference.email_digest == EmailDigest.DAILY else 7
+    last = preference.last_digest_at
+    return last is None or (now - last).total_seconds() >= period * 86400 - 3600

@@ -1,0 +1,64 @@
+"""REST framework pieces shared by every app's API: pagination and the error format.
+
+Every error leaves the API as JSON a client can act on: validation problems as
+``{field: [messages]}`` with status 400, conflicts with the stored data as 409, and
+nothing that a bad request can trigger as a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 500
+
+
+class StandardPagination(PageNumberPagination):
+    """``{"count", "next", "previous", "results"}`` with ``page`` and ``page_size`` (≤ 500)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]]:
+    """Django's ``{field: [messages]}``, with ``__all__`` renamed the way DRF names it."""
+    if hasattr(error, "error_dict"):
+        detail = {}
+        for field, messages in error.message_dict.items():
+            key = api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field
+            detail[key] = list(messages)
+        return detail
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(error.messages)}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus the exceptions that services and the database raise."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        return Response(
+            {"detail": _("This record is still referenced by other records and was not deleted.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, IntegrityError):
+        logger.warning("Integrity error answered as a conflict: %s", exc)
+        return Response(
+            {"detail": _("The record conflicts with existing data.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,60 @@
+/* Analytics dashboard charts: built from the JSON the server embeds in the page, and
+   rebuilt whenever the filters swap in a new fragment (htmx:afterSwap). */
+(function () {
+  "use strict";
+  var charts = {};
+  var BLUE = "#2f5bea", GREEN = "#1b7f3b", GREY = "#98a2b3";
+
+  function data(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : [];
+  }
+
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas || !window.Chart) return;
+    if (charts[id]) charts[id].destroy();
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false,
+      plugins: { legend: { display: config.data.datasets.length > 1 } } }, config.options || {});
+    charts[id] = new window.Chart(canvas, config);
+  }
+
+  function heatColours() {
+    document.querySelectorAll("#analytics-heatmap td[data-rate]").forEach(function (cell) {
+      var rate = parseFloat(cell.getAttribute("data-rate"));
+      if (isNaN(rate)) return;
+      var hue = Math.max(0, Math.min(120, (rate - 50) * 2.4));
+      cell.style.background = "hsl(" + hue + ", 70%, 85%)";
+    });
+  }
+
+  function render() {
+    var histogram = data("data-histogram");
+    var letters = data("data-letters");
+    var trend = data("data-trend");
+    var courses = data("data-courses").slice(0, 30);
+    draw("chart-histogram", { type: "bar", data: {
+      labels: histogram.map(function (b) { return b.from + "–" + b.to; }),
+      datasets: [{ label: "Grades", data: histogram.map(function (b) { return b.count; }), backgroundColor: BLUE }] } });
+    draw("chart-letters", { type: "bar", data: {
+      labels: letters.map(function (b) { return b.label; }),
+      datasets: [{ label: "Final grades", data: letters.map(function (b) { return b.count; }), backgroundColor: GREEN }] } });
+    draw("chart-trend", { type: "line", data: {
+      labels: trend.map(function (t) { return t.week_start; }),
+      datasets: [{ label: "Attendance %", data: trend.map(function (t) { return t.rate; }), borderColor: BLUE, tension: 0.2 }] },
+      options: { scales: { y: { min: 0, max: 100 } } } });
+    draw("chart-courses", { type: "bar", data: {
+      labels: courses.map(function (c) { return c.course_code; }),
+      datasets: [
+        { label: "Average final grade", data: courses.map(function (c) { return c.average_final_grade; }), backgroundColor: BLUE },
+        { label: "Attendance %", data: courses.map(function (c) { return c.attendance_rate; }), backgroundColor: GREY }
+      ] }, options: { scales: { y: { min: 0, max: 100 } } } });
+    heatColours();
+  }
+
+  window.smsAnalytics = { charts: charts, render: render };
+  document.addEventListener("DOMContentLoaded", render);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "analytics-body") render();
+  });
+})();

@@ -1,0 +1,117 @@
+"""Playwright (sync API) driving Debian's Chromium against pytest-django's live server.
+
+Playwright's sync API runs an event loop in the test thread, which Django would take for
+async context and refuse database access; the tests are plain sync code, so allow it.
+A failed test leaves a full-page screenshot in test-artifacts/.
+"""
+
+import datetime as dt
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.factories import (
+    PASSWORD,
+    CourseFactory,
+    GradeFactory,
+    StudentFactory,
+    StudentUserFactory,
+    TeacherFactory,
+    enroll,
+)
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("SMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(page.base_url + "/")
+
+
+@pytest.fixture
+def school(transactional_db):
+    """A teacher's course with three students; the first has a midterm and a final."""
+    teacher = TeacherFactory(username="mteacher", first_name="Maria", last_name="Papadopoulou")
+    course = CourseFactory(
+        course_code="NET101",
+        course_name="Computer Networks",
+        teachers=[teacher],
+        evaluation_rules=[
+            {"category": "Midterm", "weight": 40},
+            {"category": "Final", "weight": 60},
+        ],
+    )
+    students = [
+        StudentFactory(first_name=first, last_name=last)
+        for first, last in [("Anna", "Alexiou"), ("Babis", "Bekas"), ("Chara", "Christou")]
+    ]
+    for student in students:
+        enroll(student, course)
+    for name, category, grade, day in [
+        ("Midterm", "Midterm", "80", dt.date(2025, 11, 1)),
+        ("Final exam", "Final", "90", dt.date(2026, 1, 20)),
+    ]:
+        GradeFactory(
+            student=students[0],
+            course=course,
+            assignment_name=name,
+            category=category,
+            grade=Decimal(grade),
+            date_assigned=day,
+        )
+    student_user = StudentUserFactory(username="astudent")
+    students[0].user = student_user
+    students[0].save()
+    return {"teacher": teacher, "course": course, "students": students, "student_user": student_user}

@@ -1,0 +1,150 @@
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+import xlwt
+
+from apps.bulkio.columns import (
+    CellError,
+    match_headers,
+    missing_columns,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_study_year,
+)
+from apps.bulkio.readers import FileRejected, detect_encoding, read_table
+
+LIMITS = {"max_bytes": 1_000_000, "max_rows": 1_000}
+GREEK_CSV = "Επώνυμο:;Όνομα:;Ηλ. Ταχυδρομείο:;Έτος Σπουδών:\nΆλφα;Ευάγγελος;e@example.org;Β'\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("cp1253", "cp1253"),
+        ("iso-8859-7", "iso-8859-7"),
+    ],
+)
+def test_read_table_decodes_greek_registration_form_in_every_encoding(encoding, detected):
+    data = GREEK_CSV.encode(encoding)
+
+    table = read_table(data, "form.csv", **LIMITS)
+
+    assert table.encoding == detected
+    assert table.delimiter == ";"
+    assert table.headers == ["Επώνυμο:", "Όνομα:", "Ηλ. Ταχυδρομείο:", "Έτος Σπουδών:"]
+    assert table.rows == [(2, ["Άλφα", "Ευάγγελος", "e@example.org", "Β'"])]
+
+
+def test_detect_encoding_tells_latin1_from_greek():
+    data = "name,city\nJosé Müller,Zürich\n".encode("latin-1")
+
+    assert detect_encoding(data) == "latin-1"
+    assert read_table(data, "x.csv", **LIMITS).rows[0][1] == ["José Müller", "Zürich"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_read_table_sniffs_delimiter(delimiter):
+    text = delimiter.join(["student_id", "first_name", "notes"]) + "\n"
+    text += delimiter.join(["S1", "Anna", "likes maths"]) + "\n"
+
+    table = read_table(text.encode(), "x.tsv" if delimiter == "\t" else "x.csv", **LIMITS)
+
+    assert table.delimiter == delimiter
+    assert table.rows[0][1] == ["S1", "Anna", "likes maths"]
+
+
+def test_read_table_reads_xlsx_with_dates_and_whole_numbers():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["student_id", "enrollment_date", "study_year"])
+    sheet.append(["S1", dt.datetime(2025, 9, 15), 2])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    table = read_table(buffer.getvalue(), "students.xlsx", **LIMITS)
+
+    assert table.format == "xlsx"
+    assert table.rows == [(2, ["S1", "2025-09-15", "2"])]
+
+
+def test_read_table_reads_xls():
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Sheet1")
+    for column, value in enumerate(["student_id", "Όνομα", "study_year"]):
+        sheet.write(0, column, value)
+    for column, value in enumerate(["S1", "Ελένη", 3.0]):
+        sheet.write(1, column, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    table = read_table(buffer.getvalue(), "old.xls", **LIMITS)
+
+    assert table.headers == ["student_id", "Όνομα", "study_year"]
+    assert table.rows == [(2, ["S1", "Ελένη", "3"])]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "x.csv", "The file is empty."),
+        (b"   \n\n", "x.csv", "The file is empty."),
+        (b"student_id,first_name\n", "x.csv", "header row but no data rows"),
+        (b"a,b\n1,2\n", "x.pdf", "not a file we can import"),
+        (b"not really a workbook", "x.xlsx", "could not be read as an Excel workbook"),
+        (b"not really a workbook", "x.xls", "Excel 97"),
+        (b"a,b\n\x00\x01,2\n", "x.csv", "binary data"),
+    ],
+)
+def test_read_table_refuses_unreadable_files_with_a_clear_message(data, name, message):
+    with pytest.raises(FileRejected, match=message):
+        read_table(data, name, **LIMITS)
+
+
+def test_read_table_enforces_size_and_row_limits():
+    data = b"a\n" + b"1\n" * 20
+
+    with pytest.raises(FileRejected, match="more than 10 data rows"):
+        read_table(data, "x.csv", max_bytes=1_000, max_rows=10)
+    with pytest.raises(FileRejected, match="largest file accepted"):
+        read_table(data, "x.csv", max_bytes=10, max_rows=100)
+
+
+def test_read_table_keeps_file_row_numbers_across_blank_lines():
+    table = read_table(b"a,b\n\n1,2\n,\n3,4\n", "x.csv", **LIMITS)
+
+    assert [number for number, _ in table.rows] == [3, 5]
+
+
+def test_match_headers_understands_greek_form_and_ignores_extras():
+    positions, ignored = match_headers(
+        "students", ["Επώνυμο:", "ΟΝΟΜΑ", "Ηλ. Ταχυδρομείο:", "Α.Μ.", "Αγαπημένο χρώμα"]
+    )
+
+    assert positions == {"last_name": 0, "first_name": 1, "email": 2, "student_id": 3}
+    assert ignored == ["Αγαπημένο χρώμα"]
+    assert missing_columns("grades", {"student_id": 0}) == [
+        "course_code",
+        "assignment_name",
+        "category",
+        "grade",
+    ]
+
+
+def test_cell_parsers_accept_local_formats_and_refuse_nonsense():
+    assert parse_date("15/09/2025") == dt.date(2025, 9, 15)
+    assert parse_date("2025-09-15") == dt.date(2025, 9, 15)
+    assert parse_decimal("17,5") == parse_decimal("17.5")
+    assert [parse_study_year(v) for v in ["Α'", "Β΄", "γ", "Δ", "2"]] == [1, 2, 3, 4, 2]
+    assert parse_bool("Ναι") is True and parse_bool("no") is False
+    for parser, value in [
+        (parse_date, "31/02/2025"),
+        (parse_decimal, "abc"),
+        (parse_bool, "maybe"),
+    ]:
+        with pytest.raises(CellError):
+            parser(value)

@@ -1,0 +1,163 @@
+"""Real Redis, real daphne processes, real WebSocket clients."""
+
+import asyncio
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+
+from apps.notifications import livestack
+from tests.integration.conftest import missing_service
+
+pytestmark = [pytest.mark.redis, pytest.mark.asyncio]
+
+
+@pytest.fixture(scope="module")
+def live_redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        missing_service("TEST_REDIS_URL is not set: no real Redis to test against")
+    return url
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, live_redis_url):
+    var_dir = tmp_path_factory.mktemp("live-site")
+    env = livestack.site_env(var_dir, live_redis_url)
+    livestack.migrate(env)
+    users = livestack.create_users(env, 60, prefix="live")
+    return {"env": env, "users": users, "var_dir": var_dir}
+
+
+def _daphne(site, layer: str):
+    env = {**site["env"], "CHANNEL_LAYER": layer}
+    port = livestack.free_port()
+    return livestack.start_daphne(env, port), port
+
+
+async def test_redis_notification_reaches_a_client_on_the_other_web_process(site):
+    (alice_id, alice_token), (bob_id, bob_token) = site["users"][:2]
+    process_a, port_a = _daphne(site, "pubsub")
+    process_b, port_b = _daphne(site, "pubsub")
+    try:
+        socket_a, _ = await livestack.ws_open(port_a, alice_token)
+        socket_b, _ = await livestack.ws_open(port_b, bob_token)
+
+        await asyncio.to_thread(livestack.notify_in_process, site["env"], [bob_id], "To Bob")
+        await asyncio.to_thread(livestack.notify_in_process, site["env"], [alice_id], "To Alice")
+
+        got_b = await livestack.ws_next(socket_b, "notification")
+        got_a = await livestack.ws_next(socket_a, "notification")
+        assert got_b["notification"]["title"] == "To Bob"
+        assert got_a["notification"]["title"] == "To Alice"
+        await socket_a.close()
+        await socket_b.close()
+    finally:
+        livestack.stop(process_a)
+        livestack.stop(process_b)
+
+
+@pytest.mark.parametrize("layer", ["pubsub"])  # "core" measured worse: docs/benchmarks.md
+async def test_redis_mass_connect_and_disconnect_leaves_no_group_members(
+    site, live_redis_url, layer
+):
+    users = site["users"]
+    process, port = _daphne(site, layer)
+    client = redis.Redis.from_url(live_redis_url)
+    client.delete(*[f"asgi:group:user.{pk}" for pk, _token in users])
+    try:
+        tokens = [users[i % len(users)][1] for i in range(600)]
+        opened = await livestack.ws_open_many(port, tokens)
+
+        await asyncio.gather(*(socket.close() for socket, _hello in opened))
+        members = await _wait_for_no_members(client, layer, [pk for pk, _token in users])
+
+        assert len(opened) == 600
+        assert members == 0
+        socket, _ = await livestack.ws_open(port, users[0][1])
+        await asyncio.to_thread(livestack.notify_in_process, site["env"], [users[0][0]], "After")
+        assert (await livestack.ws_next(socket, "notification"))["notification"]["title"] == "After"
+        await socket.close()
+    finally:
+        livestack.stop(process)
+        client.close()
+    errors = process.stderr.read().decode()
+    assert "group_discard failed" not in errors
+    assert "Traceback" not in errors
+
+
+def _group_members(client, layer: str, user_ids: list[int]) -> int:
+    if layer == "core":
+        return sum(client.zcard(f"asgi:group:user.{pk}") for pk in user_ids)
+    names = [f"asgi__group__user.{pk}" for pk in user_ids]
+    return sum(count for _name, count in client.pubsub_numsub(*names))
+
+
+async def _wait_for_no_members(client, layer: str, user_ids: list[int], timeout: float = 20):
+    """Disconnect handlers run in a thread pool; give them time, then report what is left."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    members = _group_members(client, layer, user_ids)
+    while members and loop.time() < deadline:
+        await asyncio.sleep(0.5)
+        members = _group_members(client, layer, user_ids)
+    return members
+
+
+def _get_json(port: int, path: str, token: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+async def test_redis_outage_keeps_storing_and_pushes_resume_after_restart(site, tmp_path: Path):
+    redis_port = livestack.free_port()
+    redis_process = livestack.start_redis(redis_port, tmp_path)
+    env = {**site["env"], "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    web_port = livestack.free_port()
+    web = livestack.start_daphne(env, web_port)
+    user_id, token = site["users"][5]
+    try:
+        socket, hello = await livestack.ws_open(web_port, token)
+        unread_before = hello["unread_count"]
+        last_id = (await asyncio.to_thread(livestack.notify_in_process, env, [user_id], "Up"))[0]
+        assert (await livestack.ws_next(socket, "notification"))["notification"]["id"] == last_id
+
+        livestack.stop(redis_process)
+        during = await asyncio.to_thread(livestack.notify_in_process, env, [user_id], "During")
+        count = await asyncio.to_thread(
+            _get_json, web_port, "/api/v1/notifications/unread-count/", token
+        )
+        assert count == {"unread_count": unread_before + 2}
+
+        redis_process = livestack.start_redis(redis_port, tmp_path)
+        socket = await _reconnect(web_port, token)
+        await socket.send(json.dumps({"action": "resume", "after_id": last_id}))
+        replayed = await livestack.ws_next(socket, "notification")
+        assert replayed["notification"]["id"] == during[0]
+
+        after = await asyncio.to_thread(livestack.notify_in_process, env, [user_id], "After")
+        pushed = await livestack.ws_next(socket, "notification", timeout=15)
+        assert pushed["notification"]["id"] == after[0]
+        await socket.close()
+    finally:
+        livestack.stop(web)
+        livestack.stop(redis_process)
+
+
+async def _reconnect(port: int, token: str, attempts: int = 20):
+    """What the browser client does: retry with backoff until the server takes us back."""
+    delay = 0.2
+    for _ in range(attempts):
+        try:
+            socket, _hello = await livestack.ws_open(port, token, timeout=5)
+            return socket
+        except Exception:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2)
+    raise AssertionError("could not reconnect after Redis came back")
