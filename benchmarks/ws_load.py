@@ -157,15 +157,16 @@ async def measure(args, env, users, processes, ports) -> None:
     print(f"targeted at {args.rate}/s (commit→client): " + summary(targeted))
     print(f"targeted delivered {len(targeted)}/{args.targeted}")
 
-    for _round in range(args.broadcasts):
-        await asyncio.to_thread(
-            livestack.run_python,
-            env,
-            sender.format(user_ids=ids, mode="broadcast", count=1, rate=1),
-        )
-        await asyncio.sleep(3)
-    broadcast = [v for c in connected for v in c.latencies["broadcast"]]
     expected = len(connected) * args.broadcasts
+    for done in range(1, args.broadcasts + 1):
+        script = sender.format(user_ids=ids, mode="broadcast", count=1, rate=1)
+        await asyncio.to_thread(livestack.run_python, env, script)
+        deadline = time.monotonic() + args.broadcast_wait
+        while time.monotonic() < deadline:  # until the last client has it (bounded)
+            if sum(len(c.latencies["broadcast"]) for c in connected) >= len(connected) * done:
+                break
+            await asyncio.sleep(0.1)
+    broadcast = [v for c in connected for v in c.latencies["broadcast"]]
     print("broadcast (commit→each client): " + summary(broadcast))
     print(
         f"broadcast delivered {len(broadcast)}/{expected}; until the last: "
@@ -188,6 +189,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="targeted sends per second")
     parser.add_argument("--broadcasts", type=int, default=3)
     parser.add_argument("--probes", type=int, default=100, help="sequential connect probes")
+    parser.add_argument("--broadcast-wait", type=float, default=60, help="seconds per broadcast")
     parser.add_argument("--connect-concurrency", type=int, default=50)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds to connect all")
     args = parser.parse_args()

@@ -34,7 +34,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - development default
+    SECRET_KEY = "dev-only-insecure-key-change-me-before-deploying"  # noqa: S105 - development default
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
@@ -253,6 +253,9 @@ REST_FRAMEWORK = {
         "login": os.environ.get("SMS_THROTTLE_LOGIN", "60/minute"),
         "token_refresh": os.environ.get("SMS_THROTTLE_TOKEN_REFRESH", "120/minute"),
     },
+    # Reverse proxies in front of the web processes; client addresses (throttling, login
+    # lockout) are then read from X-Forwarded-For. 0: the header is not trusted.
+    "NUM_PROXIES": int(os.environ.get("SMS_NUM_PROXIES", "0")),
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),

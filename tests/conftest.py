@@ -1,6 +1,21 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import PASSWORD, AdminFactory, StudentUserFactory, TeacherFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; the production hasher is slow by design."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle histories, login failure counts and analytics must not leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

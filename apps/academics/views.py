@@ -266,7 +266,8 @@ def attendance_mark(request: HttpRequest, course_id: int) -> HttpResponse:
     """One click: set one student's status and answer with the re-rendered row."""
     course = _teaching_course(request, course_id)
     form = AttendanceMarkForm(request.POST)
-    if "student" in form.errors or not form.is_valid() and "student" not in form.cleaned_data:
+    form.is_valid()
+    if "student" not in form.cleaned_data:
         return HttpResponseBadRequest(_("Unknown student."))
     student = get_object_or_404(
         selectors.enrolled_students(course), pk=form.cleaned_data["student"]

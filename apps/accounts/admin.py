@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.forms import AdminLoginForm
 from apps.accounts.models import User
 
 
@@ -29,6 +30,8 @@ def admin_site_has_permission(request) -> bool:
 
 
 admin.site.has_permission = admin_site_has_permission
+# The admin login counts failures with the same lockout as the site login and the API.
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = _("SMS administration")
 admin.site.site_title = _("SMS admin")
 

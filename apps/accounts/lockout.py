@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from rest_framework.settings import api_settings
 
 KEY_PREFIX = "login-lockout"
 
@@ -40,9 +41,20 @@ def lockout_seconds() -> int:
 
 
 def client_ip(request: HttpRequest | None) -> str:
+    """The client's address; behind N trusted proxies (``NUM_PROXIES``), from X-Forwarded-For.
+
+    Without ``NUM_PROXIES`` the header is ignored: anyone can send it, and trusting it
+    would let an attacker dodge the address limit.
+    """
     if request is None:
         return ""
-    return request.META.get("REMOTE_ADDR", "") or ""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    num_proxies = api_settings.NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if not num_proxies or not forwarded:
+        return remote
+    addresses = [address.strip() for address in forwarded.split(",")]
+    return addresses[-min(num_proxies, len(addresses))] or remote
 
 
 def _digest(value: str) -> str:

@@ -7,6 +7,7 @@ in the college's registration form (`Επώνυμο:`), in English or Greek.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -213,6 +214,16 @@ def parse_date(text: str) -> dt.date | None:
     text = (text or "").strip()
     if not text:
         return None
+    return _parse_date_text(text)
+
+
+@functools.lru_cache(maxsize=4096)  # a file repeats the same few hundred dates
+def _parse_date_text(text: str) -> dt.date:
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     if "T" in text or " " in text:  # ISO datetimes from spreadsheets
         text = re.split(r"[T ]", text, maxsplit=1)[0]
     for fmt in _DATE_FORMATS:

@@ -204,3 +204,13 @@ class ScheduledExport(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from apps.bulkio.scheduling import parse_crontab
+
+        try:
+            parse_crontab(self.crontab)
+        except ValidationError as error:
+            raise ValidationError({"crontab": error.messages}) from None

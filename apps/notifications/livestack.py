@@ -75,7 +75,7 @@ def run_python(env: dict[str, str], code: str, timeout: float = 300) -> object:
 
 def migrate(env: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
         env=env,
         cwd=BASE_DIR,
         check=True,

@@ -97,3 +97,16 @@ def test_admin_role_user_cannot_grant_superuser_status(client):
     response = client.get(reverse("admin:accounts_user_change", args=[other.pk]))
 
     assert "is_superuser" not in response.context["adminform"].form.fields
+
+
+def test_admin_login_locks_out_after_repeated_failures(client, admin_user):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": admin_user.username, "password": "wrong"})
+
+    response = client.post(
+        "/admin/login/", {"username": admin_user.username, "password": "correct-horse-battery"}
+    )
+
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session

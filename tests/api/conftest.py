@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -22,20 +22,6 @@ from tests.factories import (
     TeacherFactory,
     enroll,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Every test here creates several users; the production hasher is slow by design."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle histories and login failure counts must not leak between tests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def client_for(user: User | None) -> APIClient:
@@ -80,7 +66,7 @@ def make_side(label: str) -> Side:
         course=course,
         enrollment=enrollment,
         grade=GradeFactory(student=student, course=course),
-        attendance=AttendanceFactory(student=student, course=course),
+        attendance=AttendanceFactory(student=student, course=course, date=dt.date(2025, 10, 1)),
         daily_performance=DailyPerformanceFactory(student=student, course=course),
     )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
+from apps.accounts.forms import AdminLoginForm
 from tests.api.conftest import client_for
 from tests.factories import PASSWORD
 
@@ -216,3 +218,52 @@ def test_jwt_write_needs_no_csrf_token(admin_user):
     )
 
     assert response.status_code == 201
+
+
+def spray(client: APIClient, names: list[str], address: str) -> None:
+    for name in names:
+        obtain_from(client, name, address)
+
+
+def obtain_from(client: APIClient, username: str, address: str):
+    return client.post(
+        TOKEN_URL,
+        {"username": username, "password": "nope"},
+        format="json",
+        HTTP_X_FORWARDED_FOR=address,
+    )
+
+
+def test_address_lockout_ignores_forwarded_for_without_trusted_proxy(db, settings):
+    settings.SMS_LOGIN_MAX_FAILURES_PER_IP = 2
+    client = APIClient()
+    spray(client, ["ghost1", "ghost2"], "203.0.113.1")
+
+    response = obtain_from(client, "ghost3", "203.0.113.2")
+
+    assert response.status_code == 429
+
+
+def test_address_lockout_uses_forwarded_for_behind_trusted_proxy(db, settings):
+    settings.SMS_LOGIN_MAX_FAILURES_PER_IP = 2
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    client = APIClient()
+    spray(client, ["ghost1", "ghost2"], "203.0.113.1")
+
+    same = obtain_from(client, "ghost3", "203.0.113.1")
+    other = obtain_from(client, "ghost4", "198.51.100.7, 203.0.113.2")
+
+    assert same.status_code == 429
+    assert other.status_code == 401
+
+
+def test_admin_login_form_shares_the_lockout(admin_user):
+    request = RequestFactory().post("/admin/login/")
+    data = {"username": admin_user.username, "password": "nope"}
+    for _ in range(5):
+        AdminLoginForm(request, data=data).is_valid()
+
+    form = AdminLoginForm(request, data={"username": admin_user.username, "password": PASSWORD})
+
+    assert not form.is_valid()
+    assert "Too many failed login attempts" in form.non_field_errors()[0]

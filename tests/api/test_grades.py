@@ -40,9 +40,7 @@ def test_grades_teacher_cannot_grade_in_a_course_they_do_not_teach(school):
 
 
 def test_grades_above_max_is_400_with_grade_message(school):
-    response = client_for(school.admin).post(
-        URL, payload(school.own, grade="21"), format="json"
-    )
+    response = client_for(school.admin).post(URL, payload(school.own, grade="21"), format="json")
 
     assert response.status_code == 400
     assert "higher than the maximum grade" in response.json()["grade"][0]

@@ -8,8 +8,8 @@ course outside the scope → 400 on that field; otherwise 2xx. Denied writes cha
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest

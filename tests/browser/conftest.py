@@ -114,4 +114,9 @@ def school(transactional_db):
     student_user = StudentUserFactory(username="astudent")
     students[0].user = student_user
     students[0].save()
-    return {"teacher": teacher, "course": course, "students": students, "student_user": student_user}
+    return {
+        "teacher": teacher,
+        "course": course,
+        "students": students,
+        "student_user": student_user,
+    }

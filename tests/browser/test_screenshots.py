@@ -4,6 +4,7 @@ Not part of the normal run: ``SMS_SCREENSHOTS=1 pytest tests/browser/test_screen
 rewrites docs/img/*.png (laptop 1280×800 and phone 390×844).
 """
 
+import io
 import os
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def shoot(page, name: str, full_page: bool = False) -> None:
 
 
 def test_screenshots_for_the_user_guide(browser, live_server, transactional_db):
-    call_command("seed_demo", size="small", seed=42, stdout=open(os.devnull, "w"))
+    call_command("seed_demo", size="small", seed=42, stdout=io.StringIO())
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     teacher = User.objects.get(username="teacher")
     course = Course.objects.filter(teachers=teacher).exclude(evaluation_rules=[]).first()

@@ -53,9 +53,7 @@ def test_attendance_mark_future_date_shows_error_and_saves_nothing(
     assert not Attendance.objects.exists()
 
 
-def test_attendance_mark_all_present_marks_only_unmarked_students(
-    teacher_client, course, students
-):
+def test_attendance_mark_all_present_marks_only_unmarked_students(teacher_client, course, students):
     mark(teacher_client, course, students[0], "absent")
 
     response = teacher_client.post(

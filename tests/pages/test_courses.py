@@ -64,9 +64,7 @@ def test_course_roster_lists_enrolled_students_but_not_dropped(teacher_client, c
     assert "Dropped" not in page
 
 
-def test_course_roster_search_returns_only_matching_rows_fragment(
-    teacher_client, course, students
-):
+def test_course_roster_search_returns_only_matching_rows_fragment(teacher_client, course, students):
     url = reverse("academics:course_roster", args=[course.pk])
 
     response = teacher_client.get(

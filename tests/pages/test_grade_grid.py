@@ -24,7 +24,7 @@ def test_grade_grid_shows_a_column_per_assignment_and_the_final_grade(
     page = response.content.decode()
     assert "Midterm" in page
     assert "Final exam" in page
-    assert 'id="final-%d"' % graded.pk in page
+    assert f'id="final-{graded.pk}"' in page
     assert "86.00" in page
     assert "Dropped" not in page
 

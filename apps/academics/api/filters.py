@@ -7,6 +7,7 @@ an unknown status) are answered 400 with the parameter's name as the field.
 
 from __future__ import annotations
 
+from django import forms
 from django_filters import rest_framework as filters
 
 from apps.academics.models import (
@@ -20,13 +21,26 @@ from apps.academics.models import (
     Student,
 )
 
+MAX_ID = 2**63 - 1  # the largest id a database key holds; beyond it a filter would crash
+
+
+class IntegerFilter(filters.NumberFilter):
+    """A whole number within the database's range (NumberFilter would accept 1.5 or 1e30)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -MAX_ID)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
 
 class StudentFilter(filters.FilterSet):
-    course = filters.NumberFilter(field_name="enrollments__course_id", label="Course id")
+    course = IntegerFilter(field_name="enrollments__course_id", label="Course id")
     date_from = filters.DateFilter(field_name="enrollment_date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="enrollment_date", lookup_expr="lte")
     class_division = filters.CharFilter(lookup_expr="iexact")
-    study_year = filters.NumberFilter()
+    study_year = IntegerFilter()
     is_active = filters.BooleanFilter()
     academic_year = filters.CharFilter()
 
@@ -39,8 +53,8 @@ class StudentFilter(filters.FilterSet):
 
 
 class CourseFilter(filters.FilterSet):
-    student = filters.NumberFilter(field_name="enrollments__student_id", label="Student id")
-    teacher = filters.NumberFilter(field_name="teachers", label="Teacher (user) id")
+    student = IntegerFilter(field_name="enrollments__student_id", label="Student id")
+    teacher = IntegerFilter(field_name="teachers", label="Teacher (user) id")
     semester = filters.CharFilter(lookup_expr="iexact")
     is_active = filters.BooleanFilter()
 
@@ -52,10 +66,10 @@ class CourseFilter(filters.FilterSet):
 class StudentRecordFilter(filters.FilterSet):
     """Filters common to the records of one student in one course."""
 
-    course = filters.NumberFilter(field_name="course_id", label="Course id")
-    student = filters.NumberFilter(field_name="student_id", label="Student id")
+    course = IntegerFilter(field_name="course_id", label="Course id")
+    student = IntegerFilter(field_name="student_id", label="Student id")
     class_division = filters.CharFilter(field_name="student__class_division", lookup_expr="iexact")
-    study_year = filters.NumberFilter(field_name="student__study_year")
+    study_year = IntegerFilter(field_name="student__study_year")
     is_active = filters.BooleanFilter(field_name="student__is_active")
 
     COMMON_FIELDS = ("course", "student", "class_division", "study_year", "is_active")
@@ -84,7 +98,7 @@ class GradeFilter(StudentRecordFilter):
 class AttendanceFilter(StudentRecordFilter):
     status = filters.ChoiceFilter(choices=AttendanceStatus.choices)
     date = filters.DateFilter()
-    period_number = filters.NumberFilter()
+    period_number = IntegerFilter()
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
 

@@ -71,6 +71,8 @@ class CourseSerializer(serializers.ModelSerializer):
             "is_active", "teachers", *TIMESTAMPS,
         )  # fmt: skip
         read_only_fields = TIMESTAMPS
+        # The service upper-cases the code before checking it, so "math-101" is accepted.
+        extra_kwargs = {"course_code": {"validators": []}}
         validators: list = []
 
 

@@ -311,7 +311,9 @@ def _plan_student(rng: random.Random, index: int, year: int, term: Term) -> Stud
     entry_year = term.start.year - (year - 1)
     ability = min(max(rng.gauss(70, 13), 25.0), 98.0)
     roll = rng.random()
-    trend = rng.gauss(-25, 6) if roll < 0.12 else rng.gauss(15, 5) if roll < 0.2 else rng.gauss(0, 6)
+    trend = (
+        rng.gauss(-25, 6) if roll < 0.12 else rng.gauss(15, 5) if roll < 0.2 else rng.gauss(0, 6)
+    )
     absence = 0.03 + max(0.0, 70 - ability) / 250 + rng.expovariate(25)
     return StudentPlan(
         student_id=f"IEK{entry_year}-{index + 1:05d}",
@@ -347,7 +349,9 @@ def _plan_course(
     template = catalog.RULE_TEMPLATES[(index * 5 + 3) % len(catalog.RULE_TEMPLATES)]
     course_teachers = [teachers[index % len(teachers)]]
     if len(teachers) > 1 and rng.random() < 0.15:
-        course_teachers.append(teachers[(index + 1 + rng.randrange(len(teachers) - 1)) % len(teachers)])
+        course_teachers.append(
+            teachers[(index + 1 + rng.randrange(len(teachers) - 1)) % len(teachers)]
+        )
     fall = term.today.month >= 9 or term.today.month == 1
     hours = rng.choice((2, 3, 4, 5, 6))
     course = CoursePlan(
@@ -388,9 +392,7 @@ def _daily_category(template, language: str) -> str:
 
 
 def _plan_assessments(rng, spec, term, template, language) -> tuple[Assessment, ...]:
-    graded = [key for key, _ in template if key != "attendance"] or list(
-        catalog.UNRULED_CATEGORIES
-    )
+    graded = [key for key, _ in template if key != "attendance"] or list(catalog.UNRULED_CATEGORIES)
     exams = [key for key in graded if key in catalog.EXAM_KEYS]
     others = [key for key in graded if key not in catalog.EXAM_KEYS] or ["homework"]
     counts = dict.fromkeys(others, 0)

@@ -69,13 +69,11 @@ HEALTH_ISSUES = (
 )
 
 _DIGRAPHS = {"ου": "ou", "αυ": "av", "ευ": "ev", "μπ": "b", "ντ": "nt", "γγ": "ng", "γκ": "gk"}
-_LETTERS = dict(
-    zip(
-        "αβγδεζηθικλμνξοπρσςτυφχψω",
-        "a v g d e z i th i k l m n x o p r s s t y f ch ps o".split(),
-        strict=True,
-    )
-)
+_LATIN = (
+    "a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o", "p", "r",
+    "s", "s", "t", "y", "f", "ch", "ps", "o",
+)  # fmt: skip
+_LETTERS = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω", _LATIN, strict=True))
 
 
 def transliterate(text: str) -> str:

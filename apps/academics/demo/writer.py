@@ -18,7 +18,7 @@ from itertools import islice
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import DO_NOTHING, Model
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -69,9 +69,9 @@ def database_is_empty() -> bool:
 def write_dataset(dataset: DemoDataset, *, report: Report = lambda line: None) -> SeedResult:
     timings: list[TableTiming] = []
 
-    def timed(table: str, write: Callable[[], int]) -> None:
+    def timed(table: str, write: Callable[..., int], *args, **kwargs) -> None:
         started = time.perf_counter()
-        rows = write()
+        rows = write(*args, **kwargs)
         timings.append(TableTiming(table, rows, time.perf_counter() - started))
         report(f"  {table:<18} {rows:>10,} rows {timings[-1].seconds:8.1f} s")
 
@@ -80,12 +80,12 @@ def write_dataset(dataset: DemoDataset, *, report: Report = lambda line: None) -
     counts = dataset.row_counts()
     with _fast_sqlite_writes(), transaction.atomic():
         kept: list[str] = []
-        timed("users", lambda: _write_users(dataset, kept))
+        timed("users", _write_users, dataset, kept)
         users = {u.username: u.pk for u in User.objects.filter(username__in=_usernames(dataset))}
         student_pks: list[int] = []
         course_pks: list[int] = []
-        timed("students", lambda: _write_students(dataset, users, student_pks))
-        timed("courses", lambda: _write_courses(dataset, users, course_pks))
+        timed("students", _write_students, dataset, users, student_pks)
+        timed("courses", _write_courses, dataset, users, course_pks)
         tables = (
             ("enrollments", Enrollment, ENROLLMENT_FIELDS, dataset.enrollment_rows),
             ("grades", Grade, GRADE_FIELDS, dataset.grade_rows),
@@ -94,15 +94,8 @@ def write_dataset(dataset: DemoDataset, *, report: Report = lambda line: None) -
              dataset.daily_performance_rows),
         )  # fmt: skip
         for table, model, fields, rows in tables:
-            timed(
-                table,
-                lambda model=model, fields=fields, rows=rows, table=table: _insert_rows(
-                    model,
-                    fields,
-                    rows(student_pks, course_pks, now),
-                    progress=_progress(report, table, counts[table]),
-                ),
-            )
+            progress = _progress(report, table, counts[table])
+            timed(table, _insert_rows, model, fields, rows(student_pks, course_pks, now), progress)
     return SeedResult(timings=timings, kept_users=kept)
 
 
@@ -211,7 +204,6 @@ def _insert_rows(
     model: type[Model],
     fields: tuple[str, ...],
     rows: Iterator[tuple],
-    *,
     progress: Callable[[int], None],
 ) -> int:
     columns = {f.attname: f.column for f in model._meta.concrete_fields}
@@ -295,11 +287,11 @@ def reset_demo_data(*, report: Report = lambda line: None) -> None:
         for model in apps.get_app_config("academics").get_models()
         if model._meta.model_name.startswith("historical")
     ]
-    with _fast_sqlite_writes(), transaction.atomic():
-        # The big tables are emptied with plain DELETEs: nothing else points at their rows,
-        # and going through the ORM would load every row to send signals.
+    # Foreign key checks (off only outside a transaction, on SQLite) make SQLite delete
+    # row by row; the ORM below still cascades and nulls relations itself.
+    with _fast_sqlite_writes(), connection.constraint_checks_disabled(), transaction.atomic():
         for model in (Grade, Attendance, DailyPerformance, Enrollment, Course.teachers.through):
-            _delete_all(model)
+            _empty_table(model)
         # Students and courses go through the ORM so relations from other apps are honoured.
         with override_settings(SIMPLE_HISTORY_ENABLED=False):
             Student.all_objects.all().delete()
@@ -311,6 +303,15 @@ def reset_demo_data(*, report: Report = lambda line: None) -> None:
             role__in=[Role.ADMIN, Role.TEACHER, Role.STUDENT],
         ).delete()
     report(f"  reset              {time.perf_counter() - started:21.1f} s")
+
+
+def _empty_table(model: type[Model]) -> None:
+    """A plain DELETE when nothing points at the rows; going through the ORM would load
+    every row to send signals."""
+    if any(rel.on_delete is not DO_NOTHING for rel in model._meta.related_objects):
+        model._base_manager.all().delete()
+    else:
+        _delete_all(model)
 
 
 def _delete_all(model: type[Model]) -> None:

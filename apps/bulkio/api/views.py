@@ -1,0 +1,230 @@
+"""Thin API views over the import/export services (SPEC §4.3)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import Role
+from apps.analytics.filters import parse_filters
+from apps.bulkio import export_jobs, exporting, scheduling
+from apps.bulkio.api import serializers
+from apps.bulkio.importing import jobs
+from apps.bulkio.importing.resources import RESOURCES
+from apps.bulkio.models import ExportStatus, ScheduledExport
+
+
+class IsStaffRole(BasePermission):
+    """Imports and exports are for admins and teachers."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user.is_authenticated and user.effective_role in (Role.ADMIN, Role.TEACHER))
+
+
+class IsAdminRole(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user.is_authenticated and user.effective_role == Role.ADMIN)
+
+
+class ImportListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffRole]
+    serializer_class = serializers.ImportJobSerializer
+
+    def get_queryset(self):
+        queryset = jobs.jobs_for(self.request.user)
+        for name in ("resource", "status"):
+            if value := self.request.query_params.get(name):
+                queryset = queryset.filter(**{name: value})
+        return queryset
+
+    def post(self, request):
+        incoming = serializers.ImportCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        resource = incoming.validated_data["resource"]
+        if not jobs.can_import(request.user, resource):
+            raise PermissionDenied(_("You may not import %(resource)s.") % {"resource": resource})
+        upload = incoming.validated_data["file"]
+        try:
+            job = jobs.start_import(
+                user=request.user,
+                resource=resource,
+                filename=upload.name,
+                data=upload.read(),
+                mode=incoming.validated_data["mode"],
+            )
+        except jobs.FileRejected as error:
+            raise DRFValidationError({"file": [str(error)]}) from None
+        code = status.HTTP_202_ACCEPTED if job.is_running else status.HTTP_201_CREATED
+        return Response(serializers.ImportDetailSerializer(job).data, status=code)
+
+
+class ImportDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsStaffRole]
+    serializer_class = serializers.ImportDetailSerializer
+
+    def get_queryset(self):
+        return jobs.jobs_for(self.request.user)
+
+
+class ImportConfirmView(APIView):
+    permission_classes = [IsStaffRole]
+
+    def post(self, request, pk: int):
+        job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+        try:
+            job = jobs.confirm_import(job, actor=request.user)
+        except jobs.ImportRefused as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        code = status.HTTP_202_ACCEPTED if job.is_running else status.HTTP_200_OK
+        return Response(serializers.ImportDetailSerializer(job).data, status=code)
+
+
+class ImportRollbackView(APIView):
+    permission_classes = [IsStaffRole]
+
+    def post(self, request, pk: int):
+        job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+        incoming = serializers.RollbackSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            counts = jobs.rollback_import(
+                job, actor=request.user, force=incoming.validated_data["force"]
+            )
+        except jobs.RollbackConflict as conflict:
+            return Response(
+                {
+                    "detail": _(
+                        "%(count)s rows were changed after the import. Roll back anyway with "
+                        "force=true, or leave the import in place."
+                    )
+                    % {"count": len(conflict.conflicts)},
+                    "conflicts": [item.as_dict() for item in conflict.conflicts],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except jobs.ImportRefused as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        job.refresh_from_db()
+        data = serializers.ImportJobSerializer(job).data
+        return Response({**data, "restored": counts})
+
+
+class ImportTemplateView(APIView):
+    permission_classes = [IsStaffRole]
+
+    def get(self, request, resource: str, fmt: str):
+        if resource not in RESOURCES or fmt not in ("csv", "xlsx"):
+            return Response({"detail": _("No such template.")}, status=status.HTTP_404_NOT_FOUND)
+        response = HttpResponse(
+            exporting.template_file(resource, fmt), content_type=exporting.CONTENT_TYPES[fmt]
+        )
+        response["Content-Disposition"] = f'attachment; filename="{resource}-template.{fmt}"'
+        return response
+
+
+class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsStaffRole]
+    serializer_class = serializers.ExportJobSerializer
+
+    def get_queryset(self):
+        return export_jobs.jobs_for(self.request.user)
+
+    def create(self, request):
+        incoming = serializers.ExportCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            export = exporting.make_request(
+                data["resource"],
+                data["format"],
+                data["columns"],
+                exporting.filters_from_data(data["filters"]),
+            )
+        except exporting.ExportRefused as error:
+            raise DRFValidationError({"columns": [str(error)]}) from None
+        job = export_jobs.start_export(user=request.user, request=export)
+        return Response(serializers.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDownloadView(APIView):
+    permission_classes = [IsStaffRole]
+
+    def get(self, request, pk: int):
+        job = get_object_or_404(export_jobs.jobs_for(request.user), pk=pk)
+        if job.status != ExportStatus.READY or not job.file:
+            return Response(
+                {"detail": _("The file is not ready (status: %(s)s).") % {"s": job.status}},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return FileResponse(
+            job.file.open("rb"),
+            as_attachment=True,
+            filename=job.file_name,
+            content_type=exporting.CONTENT_TYPES[job.format],
+        )
+
+
+class ExportStreamView(APIView):
+    """``GET exports/{resource}.{format}?columns=…&<analytics filters>`` answered directly."""
+
+    permission_classes = [IsStaffRole]
+
+    def get(self, request, resource: str, fmt: str):
+        columns = [
+            part for value in request.query_params.getlist("columns") for part in value.split(",")
+        ]
+        try:
+            export = exporting.make_request(resource, fmt, columns, parse_filters(request.GET))
+        except exporting.ExportRefused as error:
+            raise DRFValidationError({"detail": [str(error)]}) from None
+        response_name = exporting.file_name(export)
+        if fmt == "csv":
+            response = StreamingHttpResponse(
+                exporting.stream_csv(export, request.user),
+                content_type=exporting.CONTENT_TYPES["csv"],
+            )
+        else:
+            try:
+                data = exporting.render(export, request.user)
+            except exporting.ExportRefused as error:
+                raise DRFValidationError({"detail": [str(error)]}) from None
+            response = HttpResponse(data, content_type=exporting.CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{response_name}"'
+        return response
+
+
+class ScheduledExportViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAdminRole]
+    serializer_class = serializers.ScheduledExportSerializer
+    queryset = ScheduledExport.objects.select_related("owner")
+
+    def _save(self, serializer, **extra):
+        instance = serializer.instance or ScheduledExport()
+        for name, value in {**serializer.validated_data, **extra}.items():
+            setattr(instance, name, value)
+        try:
+            scheduling.scheduled_export_save(instance)
+        except exporting.ExportRefused as error:
+            raise DRFValidationError({"columns": [str(error)]}) from None
+        except DjangoValidationError as error:
+            raise DRFValidationError({"crontab": error.messages}) from None
+        serializer.instance = instance
+
+    def perform_create(self, serializer):
+        self._save(serializer, owner=self.request.user)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def perform_destroy(self, instance):
+        scheduling.scheduled_export_delete(instance)

@@ -1,0 +1,296 @@
+"""Records to files: CSV (streamed), XLSX (constant memory), PDF (WeasyPrint).
+
+The columns are the import columns, written the way the importer reads them, so an
+export re-imports unchanged (its preview is all "skip"). Text cells that a spreadsheet
+would run as formulas get a leading apostrophe, which the importer takes off again.
+Every export is scoped by ``apps.academics.scoping`` and takes the analytics filters.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from apps.academics import scoping
+from apps.analytics.filters import AnalyticsFilters, AnalyticsFilterSerializer
+from apps.bulkio.importing.resources import RESOURCES, ResourceSpec
+from apps.bulkio.importing.values import safe_cell
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+CHUNK = 2000
+NUMERIC_PARSERS = {"parse_decimal", "parse_int", "parse_study_year"}
+DATE_FIELDS = {
+    "students": "enrollment_date",
+    "enrollments": "enrolled_at",
+    "grades": "date_assigned",
+    "attendance": "date",
+}
+
+
+class ExportRefused(Exception):
+    """The export asked for cannot be produced as asked; the message is for people."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    resource: str
+    format: str
+    columns: tuple[str, ...]
+    filters: AnalyticsFilters
+
+    @property
+    def spec(self) -> ResourceSpec:
+        return RESOURCES[self.resource]
+
+
+def filters_from_data(data: dict) -> AnalyticsFilters:
+    """The analytics filters from a stored dict (jobs, schedules); raises DRF errors."""
+    serializer = AnalyticsFilterSerializer(data={k: v for k, v in (data or {}).items() if v})
+    serializer.is_valid(raise_exception=True)
+    values = serializer.validated_data
+    return AnalyticsFilters(
+        date_from=values.get("date_from"),
+        date_to=values.get("date_to"),
+        courses=tuple(sorted(set(values.get("course", [])))),
+        students=tuple(sorted(set(values.get("student", [])))),
+        class_division=(values.get("class_division") or "").strip(),
+        study_year=values.get("study_year"),
+        semester=(values.get("semester") or "").strip(),
+    )
+
+
+def make_request(resource: str, fmt: str, columns, filters: AnalyticsFilters) -> ExportRequest:
+    if resource not in RESOURCES:
+        raise ExportRefused(_("Unknown resource “%(name)s”.") % {"name": resource})
+    if fmt not in CONTENT_TYPES:
+        raise ExportRefused(_("Unknown format “%(name)s”.") % {"name": fmt})
+    known = RESOURCES[resource].columns
+    columns = [c for c in (columns or []) if c]
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise ExportRefused(
+            _("Unknown columns: %(unknown)s. Choose from: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
+        )
+    chosen = tuple(c for c in known if c in columns) if columns else tuple(known)
+    return ExportRequest(resource=resource, format=fmt, columns=chosen, filters=filters)
+
+
+# --- Rows -----------------------------------------------------------------------------------
+def queryset_for(request: ExportRequest, user) -> QuerySet:
+    f = request.filters
+    name = request.resource
+    if name == "students":
+        qs = scoping.students_for(user)
+        if f.class_division:
+            qs = qs.filter(class_division=f.class_division)
+        if f.study_year:
+            qs = qs.filter(study_year=f.study_year)
+        if f.students:
+            qs = qs.filter(pk__in=f.students)
+        if f.courses or f.semester:
+            links = {"course_id__in": f.courses} if f.courses else {}
+            if f.semester:
+                links["course__semester"] = f.semester
+            from apps.academics.models import Enrollment
+
+            qs = qs.filter(pk__in=Enrollment.objects.filter(**links).values("student_id"))
+    elif name == "courses":
+        qs = scoping.courses_for(user)
+        if f.courses:
+            qs = qs.filter(pk__in=f.courses)
+        if f.semester:
+            qs = qs.filter(semester=f.semester)
+    else:
+        qs = {
+            "enrollments": scoping.enrollments_for,
+            "grades": scoping.grades_for,
+            "attendance": scoping.attendance_for,
+        }[name](user)
+        if f.courses:
+            qs = qs.filter(course_id__in=f.courses)
+        if f.students:
+            qs = qs.filter(student_id__in=f.students)
+        if f.class_division:
+            qs = qs.filter(student__class_division=f.class_division)
+        if f.study_year:
+            qs = qs.filter(student__study_year=f.study_year)
+        if f.semester:
+            qs = qs.filter(course__semester=f.semester)
+    date_field = DATE_FIELDS.get(name)
+    if date_field and f.date_from:
+        qs = qs.filter(**{f"{date_field}__gte": f.date_from})
+    if date_field and f.date_to:
+        qs = qs.filter(**{f"{date_field}__lte": f.date_to})
+    return qs
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return safe_cell(value)
+    return str(value)
+
+
+def _formatter(spec: ResourceSpec, column: str):
+    custom = spec.formatters.get(column)
+    if custom:
+        return lambda value: safe_cell(custom(value))
+    return _text
+
+
+def iter_rows(request: ExportRequest, user) -> Iterator[list[str]]:
+    """Cell texts, row by row, straight from the database in chunks."""
+    spec = request.spec
+    paths = [spec.export_paths.get(column, column) for column in request.columns]
+    formatters = [_formatter(spec, column) for column in request.columns]
+    pairs = list(zip(formatters, range(len(paths)), strict=True))
+    for values in queryset_for(request, user).values_list(*paths).iterator(chunk_size=CHUNK):
+        yield [fmt(values[index]) for fmt, index in pairs]
+
+
+def count_rows(request: ExportRequest, user) -> int:
+    return queryset_for(request, user).count()
+
+
+# --- Files ----------------------------------------------------------------------------------
+def stream_csv(request: ExportRequest, user) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    # A BOM lets spreadsheet programs read Greek names as UTF-8; the importer ignores it.
+    buffer.write("\ufeff")
+    writer.writerow(request.columns)
+    rows = []
+    for row in iter_rows(request, user):
+        rows.append(row)
+        if len(rows) == CHUNK:
+            writer.writerows(rows)
+            rows.clear()
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    writer.writerows(rows)
+    yield buffer.getvalue().encode("utf-8")
+
+
+def to_csv(request: ExportRequest, user) -> bytes:
+    return b"".join(stream_csv(request, user))
+
+
+def to_xlsx(request: ExportRequest, user, progress=None) -> bytes:
+    import xlsxwriter
+
+    spec = request.spec
+    numeric = [spec.parsers[c].__name__ in NUMERIC_PARSERS for c in request.columns]
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        output, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    sheet = workbook.add_worksheet(str(spec.name)[:31])
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, request.columns, bold)
+    sheet.freeze_panes(1, 0)
+    write_string, write_number = sheet.write_string, sheet.write_number
+    for number, row in enumerate(iter_rows(request, user), start=1):
+        for column, text in enumerate(row):
+            if numeric[column] and text:
+                write_number(number, column, float(Decimal(text)))
+            elif text:
+                write_string(number, column, text)
+        if progress and number % 10_000 == 0:
+            progress(number)
+    workbook.close()
+    return output.getvalue()
+
+
+def header_lines(request: ExportRequest, user) -> list[tuple[str, str]]:
+    now = timezone.localtime()
+    lines = [
+        (_("Generated"), now.strftime("%Y-%m-%d %H:%M")),
+        (_("By"), getattr(user, "username", "") or "—"),
+    ]
+    lines += request.filters.as_display()
+    return lines
+
+
+def to_pdf(request: ExportRequest, user, *, max_rows: int | None = None) -> bytes:
+    from weasyprint import HTML
+
+    limit = max_rows if max_rows is not None else settings.SMS_BULKIO_PDF_MAX_ROWS
+    if count_rows(request, user) > limit:
+        raise ExportRefused(
+            _("A PDF can hold at most %(limit)s rows; narrow the filters or choose CSV/XLSX.")
+            % {"limit": f"{limit:,}"}
+        )
+    body = []
+    for row in iter_rows(request, user):
+        body.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
+    html = render_to_string(
+        "bulkio/export_pdf.html",
+        {
+            "title": RESOURCES[request.resource].model._meta.verbose_name_plural.capitalize(),
+            "header": header_lines(request, user),
+            "columns": request.columns,
+            "body": "".join(body),
+            "count": len(body),
+        },
+    )
+    return HTML(string=html).write_pdf()
+
+
+def render(request: ExportRequest, user, *, pdf_max_rows: int | None = None) -> bytes:
+    if request.format == "csv":
+        return to_csv(request, user)
+    if request.format == "xlsx":
+        return to_xlsx(request, user)
+    return to_pdf(request, user, max_rows=pdf_max_rows)
+
+
+def file_name(request: ExportRequest) -> str:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return f"{request.resource}-{stamp}.{request.format}"
+
+
+# --- Templates --------------------------------------------------------------------------------
+def template_file(resource: str, fmt: str) -> bytes:
+    """Headers and one sample row, in CSV or XLSX."""
+    spec = RESOURCES[resource]
+    headers = spec.columns
+    sample = [spec.sample.get(column, "") for column in headers]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        csv.writer(buffer, lineterminator="\r\n").writerows([headers, sample])
+        return buffer.getvalue().encode("utf-8")
+    import xlsxwriter
+
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"strings_to_formulas": False})
+    sheet = workbook.add_worksheet(resource)
+    sheet.write_row(0, 0, headers, workbook.add_format({"bold": True}))
+    for column, text in enumerate(sample):
+        sheet.write_string(1, column, text)
+    workbook.close()
+    return output.getvalue()

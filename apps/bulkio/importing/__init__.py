@@ -1,0 +1,1 @@
+"""Bulk import: plan (preview), apply, rollback. Public entry points live in ``jobs``."""

@@ -1,0 +1,103 @@
+"""Write a plan: creates and updates in batches, history rows with the actor, change log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.base import ModelState
+
+from apps.academics.audit import bulk_create_with_history, bulk_update_with_history
+from apps.bulkio.importing.plan import NEW, UPDATE, Plan, Progress
+from apps.bulkio.importing.values import to_json
+from apps.bulkio.models import ChangeAction, ImportChange, ImportJob
+
+CHANGE_REASON = "import #%s"
+
+
+def tracked_fields(model: type[models.Model]) -> list[str]:
+    """The columns a change record keeps: every concrete field but the id and timestamps."""
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in ("created_at", "updated_at")
+    ]
+
+
+def snapshot(obj: models.Model, names: list[str]) -> dict:
+    return {name: to_json(getattr(obj, name)) for name in names}
+
+
+def build_instance(model: type[models.Model], attrs: dict) -> models.Model:
+    """An unsaved instance from validated attributes, without ``Model.__init__``'s cost."""
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    obj.__dict__.update(attrs)
+    obj.pk = None
+    return obj
+
+
+def write_plan(plan: Plan, *, job: ImportJob, actor, progress: Progress | None = None) -> dict:
+    """Caller holds the transaction. Returns the counts of rows written."""
+    model = plan.spec.model
+    batch = settings.SMS_BULKIO_BATCH_SIZE
+    reason = CHANGE_REASON % job.pk
+    label = model._meta.label
+    created = [row for row in plan.rows if row.action == NEW]
+    updated = [row for row in plan.rows if row.action == UPDATE]
+    names = tracked_fields(model)
+    changes: list[ImportChange] = []
+
+    objs = [build_instance(model, row.attrs) for row in created]
+    step = batch * 10
+    for start in range(0, len(objs), step):
+        bulk_create_with_history(
+            objs[start : start + step], model, actor=actor, batch_size=batch, change_reason=reason
+        )
+        if progress:
+            progress(0.6 * min(1, (start + step) / len(objs)))
+    for row, obj in zip(created, objs, strict=True):
+        changes.append(
+            ImportChange(
+                job=job,
+                row=row.row,
+                model=label,
+                object_id=obj.pk,
+                action=ChangeAction.CREATE,
+                after=snapshot(obj, names),
+            )
+        )
+
+    if updated:
+        fields: set[str] = set()
+        for row in updated:
+            obj = row.existing
+            before = {name: to_json(getattr(obj, name)) for name in row.after}
+            before["updated_at"] = to_json(obj.updated_at)
+            for name, value in row.after.items():
+                setattr(obj, name, value)
+            fields.update(row.after)
+            changes.append(
+                ImportChange(
+                    job=job,
+                    row=row.row,
+                    model=label,
+                    object_id=obj.pk,
+                    action=ChangeAction.UPDATE,
+                    before=before,
+                    after={name: to_json(value) for name, value in row.after.items()},
+                )
+            )
+        bulk_update_with_history(
+            [row.existing for row in updated],
+            model,
+            sorted(fields),
+            actor=actor,
+            batch_size=batch,
+            change_reason=reason,
+        )
+    if progress:
+        progress(0.8)
+    ImportChange.objects.bulk_create(changes, batch_size=batch * 5)
+    if progress:
+        progress(1.0)
+    return {"new": len(created), "update": len(updated)}

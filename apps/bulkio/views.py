@@ -1,0 +1,187 @@
+"""Import wizard, import history with rollback, export page (thin: services do the work)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.accounts.models import Role
+from apps.bulkio import scheduling
+from apps.bulkio.forms import ExportForm, ImportUploadForm
+from apps.bulkio.importing import jobs
+from apps.bulkio.importing.resources import RESOURCES
+from apps.bulkio.models import ScheduledExport
+
+
+def _staff_only(request) -> None:
+    if request.user.effective_role not in (Role.ADMIN, Role.TEACHER):
+        raise PermissionDenied
+
+
+def _allowed_resources(user) -> list[str]:
+    return [name for name in RESOURCES if jobs.can_import(user, name)]
+
+
+@login_required
+def import_new(request):
+    _staff_only(request)
+    allowed = _allowed_resources(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, resources=allowed)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = jobs.start_import(
+                user=request.user,
+                resource=form.cleaned_data["resource"],
+                filename=upload.name,
+                data=upload.read(),
+                mode=form.cleaned_data["mode"],
+            )
+        except jobs.FileRejected as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("bulkio:import_detail", pk=job.pk)
+    return render(request, "bulkio/import_new.html", {"form": form, "resources": allowed})
+
+
+@login_required
+def import_detail(request, pk: int):
+    _staff_only(request)
+    job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+    preview = job.preview or {}
+    columns = preview.get("columns") or []
+    rows = [
+        {
+            "row": item["row"],
+            "action": item["action"],
+            "cells": [
+                (
+                    item["data"].get(column, ""),
+                    "; ".join(e["message"] for e in item["errors"] if e["field"] == column),
+                )
+                for column in columns
+            ],
+            "row_errors": [e["message"] for e in item["errors"] if e["field"] not in columns],
+        }
+        for item in preview.get("rows", [])
+    ]
+    context = {
+        "job": job,
+        "progress": jobs.job_progress(job),
+        "columns": columns,
+        "rows": rows,
+        "preview": preview,
+        "conflicts": request.session.pop(f"bulkio-conflicts-{job.pk}", None),
+    }
+    template = "bulkio/_import_status.html" if request.htmx else "bulkio/import_detail.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def import_confirm(request, pk: int):
+    _staff_only(request)
+    job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+    try:
+        jobs.confirm_import(job, actor=request.user)
+    except jobs.ImportRefused as error:
+        messages.error(request, str(error))
+    return redirect("bulkio:import_detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_rollback(request, pk: int):
+    _staff_only(request)
+    job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+    force = request.POST.get("force") == "1"
+    try:
+        counts = jobs.rollback_import(job, actor=request.user, force=force)
+    except jobs.RollbackConflict as conflict:
+        request.session[f"bulkio-conflicts-{job.pk}"] = [c.as_dict() for c in conflict.conflicts]
+        messages.warning(
+            request,
+            _("%(count)s rows were changed after the import; nothing was rolled back.")
+            % {"count": len(conflict.conflicts)},
+        )
+    except jobs.ImportRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Rolled back: %(removed)s removed, %(restored)s restored.") % counts,
+        )
+    return redirect("bulkio:import_detail", pk=job.pk)
+
+
+@login_required
+def import_list(request):
+    _staff_only(request)
+    page = Paginator(jobs.jobs_for(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "bulkio/import_list.html", {"page": page})
+
+
+@login_required
+def export_page(request):
+    _staff_only(request)
+    form = ExportForm(request.POST or None, initial={"resource": request.GET.get("resource")})
+    schedules = []
+    is_admin = request.user.effective_role == Role.ADMIN
+    if is_admin:
+        schedules = ScheduledExport.objects.select_related("owner")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data.get("schedule"):
+            return _schedule(request, form, is_admin) or render(
+                request, "bulkio/export_page.html", {"form": form, "schedules": schedules}
+            )
+        query = [("columns", c) for c in data["columns"]]
+        for name, value in form.filters().items():
+            values = value if isinstance(value, list) else [value]
+            query += [(name, v) for v in values]
+        url = reverse(
+            "bulkio-api:export-stream",
+            kwargs={"resource": data["resource"], "fmt": data["format"]},
+        )
+        return redirect(f"{url}?{urlencode(query)}")
+    return render(request, "bulkio/export_page.html", {"form": form, "schedules": schedules})
+
+
+def _schedule(request, form: ExportForm, is_admin: bool):
+    if not is_admin:
+        form.add_error("schedule", _("Only administrators can schedule exports."))
+        return None
+    data = form.cleaned_data
+    try:
+        recipients = form.recipient_list()
+    except ValidationError:
+        form.add_error("recipients", _("Enter valid email addresses separated by commas."))
+        return None
+    if not recipients:
+        form.add_error("recipients", _("Enter at least one email address."))
+        return None
+    scheduled = ScheduledExport(
+        name=data.get("name") or f"{data['resource']} {data['format']}",
+        owner=request.user,
+        resource=data["resource"],
+        format=data["format"],
+        columns=list(data["columns"]),
+        filters=form.filters(),
+        crontab=" ".join((data.get("crontab") or "").split()),
+        recipients=recipients,
+    )
+    try:
+        scheduling.scheduled_export_save(scheduled)
+    except ValidationError as error:
+        form.add_error("crontab", error.messages)
+        return None
+    messages.success(request, _("Scheduled export “%(name)s” saved.") % {"name": scheduled.name})
+    return redirect("bulkio:export_page")
