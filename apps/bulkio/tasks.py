@@ -19,7 +19,7 @@ def preview_import(self, job_id: int) -> None:
         if self.request.retries >= MAX_RETRIES:
             jobs.mark_failed(job_id, str(error))
             return
-        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+        raise self.retry(exc=error, countdown=2**self.request.retries) from error
 
 
 @shared_task(bind=True, name="bulkio.apply_import", max_retries=MAX_RETRIES)
@@ -30,7 +30,7 @@ def apply_import(self, job_id: int, actor_id: int | None = None) -> None:
         if self.request.retries >= MAX_RETRIES:
             jobs.mark_failed(job_id, str(error))
             return
-        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+        raise self.retry(exc=error, countdown=2**self.request.retries) from error
 
 
 @shared_task(name="bulkio.run_export")
