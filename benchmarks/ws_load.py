@@ -31,14 +31,18 @@ from apps.notifications import livestack  # noqa: E402
 
 SENDER = """
 import json, random, time
+from channels.layers import get_channel_layer
 from apps.accounts.models import User
 from apps.notifications.services import notify
 ids = {user_ids}
 users = {{u.pk: u for u in User.objects.filter(pk__in=ids)}}
+get_channel_layer()  # loaded once per process in a real web process or worker
 mode, count, rate = {mode!r}, {count}, {rate}
 if mode == "broadcast":
+    started = time.time()
     notify(recipients=list(users.values()), kind="broadcast", title="b",
-           data={{"t": time.time(), "probe": "broadcast"}})
+           data={{"t": started, "probe": "broadcast", "round": {round}}})
+    print(json.dumps((time.time() - started) * 1000))
 else:
     interval = 1.0 / rate
     start = time.perf_counter()
@@ -49,7 +53,7 @@ else:
         delay = start + (i + 1) * interval - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-print(json.dumps(True))
+    print(json.dumps(True))
 """
 
 
@@ -73,6 +77,7 @@ class Client:
         self.socket = None
         self.latencies: dict[str, list[float]] = {"targeted": [], "broadcast": []}
         self.connect_ms = None
+        self.rounds: dict[int, float] = {}
 
     async def open(self) -> None:
         started = time.perf_counter()
@@ -86,7 +91,10 @@ class Client:
             if message.get("type") == "notification":
                 data = message["notification"]["data"]
                 if "probe" in data:
-                    self.latencies[data["probe"]].append((now - data["t"]) * 1000)
+                    latency = (now - data["t"]) * 1000
+                    self.latencies[data["probe"]].append(latency)
+                    if "round" in data:
+                        self.rounds[data["round"]] = latency
 
 
 async def run(args) -> None:
@@ -146,32 +154,36 @@ async def measure(args, env, users, processes, ports) -> None:
 
     listeners = [asyncio.create_task(c.listen()) for c in connected]
     ids = [c.user_id for c in connected]
-    sender = SENDER
     await asyncio.to_thread(
         livestack.run_python,
         env,
-        sender.format(user_ids=ids, mode="targeted", count=args.targeted, rate=args.rate),
+        SENDER.format(user_ids=ids, mode="targeted", count=args.targeted, rate=args.rate, round=0),
     )
     await asyncio.sleep(2)
     targeted = [v for c in connected for v in c.latencies["targeted"]]
     print(f"targeted at {args.rate}/s (commit→client): " + summary(targeted))
     print(f"targeted delivered {len(targeted)}/{args.targeted}")
 
-    expected = len(connected) * args.broadcasts
+    notify_ms = []
     for done in range(1, args.broadcasts + 1):
-        script = sender.format(user_ids=ids, mode="broadcast", count=1, rate=1)
-        await asyncio.to_thread(livestack.run_python, env, script)
+        script = SENDER.format(user_ids=ids, mode="broadcast", count=1, rate=1, round=done)
+        notify_ms.append(await asyncio.to_thread(livestack.run_python, env, script))
         deadline = time.monotonic() + args.broadcast_wait
         while time.monotonic() < deadline:  # until the last client has it (bounded)
-            if sum(len(c.latencies["broadcast"]) for c in connected) >= len(connected) * done:
+            if sum(1 for c in connected if done in c.rounds) >= len(connected):
                 break
             await asyncio.sleep(0.1)
+        await asyncio.sleep(args.broadcast_pause)
     broadcast = [v for c in connected for v in c.latencies["broadcast"]]
+    until_last = [
+        max((c.rounds[r] for c in connected if r in c.rounds), default=float("nan"))
+        for r in range(1, args.broadcasts + 1)
+    ]
+    delivered = sum(len(c.rounds) for c in connected)
+    print("broadcast notify() in the sender (insert + commit + publish): " + summary(notify_ms))
     print("broadcast (commit→each client): " + summary(broadcast))
-    print(
-        f"broadcast delivered {len(broadcast)}/{expected}; until the last: "
-        f"{max(broadcast, default=float('nan')):.0f} ms"
-    )
+    print("broadcast until the last client, per round: " + summary(until_last))
+    print(f"broadcast delivered {delivered}/{len(connected) * args.broadcasts}")
     for task in listeners:
         task.cancel()
     close_started = time.perf_counter()
@@ -187,7 +199,10 @@ def main() -> None:
     parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
     parser.add_argument("--targeted", type=int, default=500, help="targeted sends")
     parser.add_argument("--rate", type=float, default=100, help="targeted sends per second")
-    parser.add_argument("--broadcasts", type=int, default=3)
+    parser.add_argument("--broadcasts", type=int, default=10)
+    parser.add_argument(
+        "--broadcast-pause", type=float, default=0.5, help="seconds between broadcasts"
+    )
     parser.add_argument("--probes", type=int, default=100, help="sequential connect probes")
     parser.add_argument("--broadcast-wait", type=float, default=60, help="seconds per broadcast")
     parser.add_argument("--connect-concurrency", type=int, default=50)

@@ -64,7 +64,7 @@ def _resume_messages(user_id: int, after_id: int) -> list[dict]:
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
     user: User | None = None
-    group: str | None = None
+    groups_joined: tuple[str, ...] = ()
 
     async def connect(self) -> None:
         self.user = await database_sync_to_async(_authenticate)(self.scope)
@@ -72,25 +72,29 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        group = services.group_for(self.user.pk)
+        # user.<id> for one's own pushes; role.<name> for broadcasts (one message per role).
+        groups = (
+            services.group_for(self.user.pk),
+            services.role_group(self.user.effective_role),
+        )
         try:
-            await self.channel_layer.group_add(group, self.channel_name)
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined += (group,)
         except Exception:  # Redis down: tell the client to come back later (it polls).
-            logger.warning("WebSocket group_add failed for %s", group, exc_info=True)
+            logger.warning("WebSocket group_add failed for %s", groups, exc_info=True)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        self.group = group
         count = await database_sync_to_async(selectors.unread_count)(self.user.pk)
         await self.send_json({"type": "hello", "unread_count": count})
 
     async def disconnect(self, code: int) -> None:
-        if self.group is None:
-            return
-        try:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        except Exception:  # group membership expires on its own; never fail a close.
-            logger.warning("WebSocket group_discard failed for %s", self.group, exc_info=True)
-        self.group = None
+        joined, self.groups_joined = self.groups_joined, ()
+        for group in joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # group membership expires on its own; never fail a close.
+                logger.warning("WebSocket group_discard failed for %s", group, exc_info=True)
 
     # --- client messages -------------------------------------------------------------------
     async def receive_json(self, content, **kwargs) -> None:
@@ -128,6 +132,15 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def notification_created(self, event) -> None:
         await self.send_json({"type": "notification", "notification": event["notification"]})
         await self.send_json({"type": "unread_count", "unread_count": event["unread_count"]})
+
+    async def notification_fanout(self, event) -> None:
+        """A broadcast to this user's role: relay our own row, if we are a recipient."""
+        entry = services.fanout_entry(event, self.user.pk)
+        if entry is None:
+            return
+        notification, unread_count = entry
+        await self.send_json({"type": "notification", "notification": notification})
+        await self.send_json({"type": "unread_count", "unread_count": unread_count})
 
     async def notification_unread(self, event) -> None:
         await self.send_json({"type": "unread_count", "unread_count": event["unread_count"]})

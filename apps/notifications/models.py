@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,7 +50,11 @@ class Notification(models.Model):
     message = models.TextField(_("message"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=False)
+    # One timestamp per notify() call (set there), so a broadcast's rows are identical but
+    # for recipient and id and can be pushed as one message.
+    created_at = models.DateTimeField(
+        _("created at"), default=timezone.now, editable=False, db_index=False
+    )
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email_state = models.CharField(
         _("email state"), max_length=8, choices=EmailState.choices, default="", blank=True

@@ -2,15 +2,20 @@
 
 ``notify`` is the single entry point the domain events, the importer, the exporter and
 the admin broadcast call. It stores the rows in one ``bulk_create``; only once the
-transaction commits does it push them through the channel layer to ``user.<id>`` groups.
+transaction commits does it push them through the channel layer: to ``user.<id>`` groups
+for a few recipients, and as one fan-out message per ``role.<name>`` group (carrying each
+recipient's notification id and unread count) when many share a role.
 A channel-layer failure (Redis down) is logged and swallowed: the rows are the truth and
 clients catch up with ``resume`` / the unread-count endpoint.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
+import bisect
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -34,12 +39,20 @@ from apps.notifications.models import (
 logger = logging.getLogger(__name__)
 
 EVENT_CREATED = "notification.created"
+EVENT_FANOUT = "notification.fanout"
 EVENT_UNREAD = "notification.unread"
 SEND_CONCURRENCY = 200
+# From this many recipients of one role, one message to ``role.<name>`` replaces one
+# message per recipient (docs/benchmarks.md, "Notifications").
+FANOUT_MIN_RECIPIENTS = 20
 
 
 def group_for(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def role_group(role: str) -> str:
+    return f"role.{role}"
 
 
 def serialize(notification: Notification) -> dict[str, Any]:
@@ -184,7 +197,7 @@ def notify(
         raise ValueError(f"Unknown notification kind: {kind}")
     users = resolve_recipients(recipients, course=course, student=student)
     preferences = _preferences_by_user([user.pk for user in users])
-    now = timezone.now()
+    now = timezone.now()  # one event, one timestamp: the fan-out push relies on it
     rows = []
     for user in users:
         preference = preferences[user.pk]
@@ -199,6 +212,7 @@ def notify(
                 message=message,
                 data=data or {},
                 link=link,
+                created_at=now,
                 read_at=None if web else now,
                 email_state=EmailState.PENDING if email and user.email else EmailState.NONE,
             )
@@ -233,11 +247,27 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
 
 
 def push_notifications(notifications: Sequence[Notification]) -> bool:
-    """Send each stored notification to its recipient's group, with their new unread count."""
+    """Push the rows of one ``notify()`` call (same content, one row per recipient).
+
+    Recipients of a role with at least ``fanout_min_recipients()`` rows get one
+    ``notification.fanout`` message on ``role.<name>``; every consumer of that role looks
+    itself up in it and relays only its own row. Everyone else gets a message on their
+    ``user.<id>`` group. Either way each client receives its row with its own unread count.
+    """
     if not notifications:
         return True
     counts = unread_counts(n.recipient_id for n in notifications)
-    messages = [
+    by_role: dict[str, list[Notification]] = {}
+    for row in notifications:
+        by_role.setdefault(row.recipient.effective_role, []).append(row)
+    messages = []
+    singles = []
+    for role, rows in by_role.items():
+        if len(rows) >= fanout_min_recipients():
+            messages.append((role_group(role), fanout_event(rows, counts)))
+        else:
+            singles.extend(rows)
+    messages.extend(
         (
             group_for(n.recipient_id),
             {
@@ -246,9 +276,54 @@ def push_notifications(notifications: Sequence[Notification]) -> bool:
                 "unread_count": counts[n.recipient_id],
             },
         )
-        for n in notifications
-    ]
+        for n in singles
+    )
     return _send(messages)
+
+
+def fanout_min_recipients() -> int:
+    return int(getattr(settings, "SMS_NOTIFY_FANOUT_MIN", FANOUT_MIN_RECIPIENTS))
+
+
+def fanout_event(rows: Sequence[Notification], counts: dict[int, int]) -> dict[str, Any]:
+    """One message for many recipients: the shared payload plus, as packed int64 arrays
+    sorted by user id, each recipient's notification id and unread count. A consumer finds
+    itself by binary search without decoding a per-user map (cheap at 5,000 recipients)."""
+    ordered = sorted(rows, key=lambda row: row.recipient_id)
+    shared = serialize(ordered[0])
+    shared["id"] = None
+    return {
+        "type": EVENT_FANOUT,
+        "notification": shared,
+        "users": _pack(row.recipient_id for row in ordered),
+        "ids": _pack(row.pk for row in ordered),
+        "unread": _pack(counts[row.recipient_id] for row in ordered),
+    }
+
+
+def fanout_entry(event: dict[str, Any], user_id: int) -> tuple[dict[str, Any], int] | None:
+    """This user's (notification, unread_count) in a fan-out message, or None."""
+    users = _unpack(event["users"])
+    index = bisect.bisect_left(users, user_id)
+    if index == len(users) or users[index] != user_id:
+        return None
+    notification = {**event["notification"], "id": _unpack(event["ids"])[index]}
+    return notification, _unpack(event["unread"])[index]
+
+
+def _pack(values: Iterable[int]) -> bytes:
+    packed = array.array("q", values)
+    if sys.byteorder == "big":  # little-endian on the wire, whichever host sent it
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(data: bytes):
+    if sys.byteorder == "little":
+        return memoryview(data).cast("q")  # no copy
+    values = array.array("q", data)
+    values.byteswap()
+    return values
 
 
 def push_unread_count(user_id: int) -> bool:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.base import ModelState
+from django.utils import timezone
 
 from apps.academics.audit import bulk_create_with_history, bulk_update_with_history
+from apps.bulkio.importing import fastinsert
 from apps.bulkio.importing.plan import NEW, UPDATE, Plan, Progress
 from apps.bulkio.importing.values import to_json
 from apps.bulkio.models import ChangeAction, ImportChange, ImportJob
@@ -45,27 +47,29 @@ def write_plan(plan: Plan, *, job: ImportJob, actor, progress: Progress | None =
     created = [row for row in plan.rows if row.action == NEW]
     updated = [row for row in plan.rows if row.action == UPDATE]
     names = tracked_fields(model)
-    changes: list[ImportChange] = []
+    changes: list[dict] = []
 
-    objs = [build_instance(model, row.attrs) for row in created]
-    step = batch * 10
-    for start in range(0, len(objs), step):
-        bulk_create_with_history(
-            objs[start : start + step], model, actor=actor, batch_size=batch, change_reason=reason
-        )
-        if progress:
-            progress(0.6 * min(1, (start + step) / len(objs)))
-    for row, obj in zip(created, objs, strict=True):
-        changes.append(
-            ImportChange(
-                job=job,
-                row=row.row,
-                model=label,
-                object_id=obj.pk,
-                action=ChangeAction.CREATE,
-                after=snapshot(obj, names),
+    if created:
+        if fastinsert.supported(model):
+            ids = _insert_created(model, [row.attrs for row in created], actor, reason, progress)
+        else:
+            objs = [build_instance(model, row.attrs) for row in created]
+            bulk_create_with_history(
+                objs, model, actor=actor, batch_size=batch, change_reason=reason
             )
-        )
+            ids = [obj.pk for obj in objs]
+        for row, pk in zip(created, ids, strict=True):
+            changes.append(
+                {
+                    "job_id": job.pk,
+                    "row": row.row,
+                    "model": label,
+                    "object_id": pk,
+                    "action": ChangeAction.CREATE,
+                    "before": None,
+                    "after": {name: to_json(row.attrs[name]) for name in names},
+                }
+            )
 
     if updated:
         fields: set[str] = set()
@@ -77,15 +81,15 @@ def write_plan(plan: Plan, *, job: ImportJob, actor, progress: Progress | None =
                 setattr(obj, name, value)
             fields.update(row.after)
             changes.append(
-                ImportChange(
-                    job=job,
-                    row=row.row,
-                    model=label,
-                    object_id=obj.pk,
-                    action=ChangeAction.UPDATE,
-                    before=before,
-                    after={name: to_json(value) for name, value in row.after.items()},
-                )
+                {
+                    "job_id": job.pk,
+                    "row": row.row,
+                    "model": label,
+                    "object_id": obj.pk,
+                    "action": ChangeAction.UPDATE,
+                    "before": before,
+                    "after": {name: to_json(value) for name, value in row.after.items()},
+                }
             )
         bulk_update_with_history(
             [row.existing for row in updated],
@@ -97,7 +101,47 @@ def write_plan(plan: Plan, *, job: ImportJob, actor, progress: Progress | None =
         )
     if progress:
         progress(0.8)
-    ImportChange.objects.bulk_create(changes, batch_size=batch * 5)
+    if fastinsert.supported(ImportChange):
+        fastinsert.insert_rows(ImportChange, changes)
+    else:
+        ImportChange.objects.bulk_create(
+            [ImportChange(**change) for change in changes], batch_size=batch * 5
+        )
     if progress:
         progress(1.0)
     return {"new": len(created), "update": len(updated)}
+
+
+def _insert_created(model, rows: list[dict], actor, reason: str, progress) -> list[int]:
+    """The rows and their ``+`` history records, stamped as ``save()`` would stamp them."""
+    now = timezone.now()
+    stamped = [
+        field.attname
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    for row in rows:
+        for name in stamped:
+            row[name] = now
+    ids = fastinsert.insert_rows(model, rows)
+    if progress:
+        progress(0.4)
+    history_model = model.history.model
+    tracked = [field.attname for field in history_model.tracked_fields]
+    actor_id = actor.pk if actor is not None else None
+    fastinsert.insert_rows(
+        history_model,
+        [
+            {
+                **{name: row[name] for name in tracked},
+                "history_date": now,
+                "history_user_id": actor_id,
+                "history_change_reason": reason,
+                "history_type": "+",
+            }
+            for row in rows
+        ],
+    )
+    if progress:
+        progress(0.6)
+    return ids
