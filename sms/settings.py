@@ -156,7 +156,8 @@ if REDIS_URL:
         }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache that misses and skips writes while Redis is down (sms/cache.py).
+            "BACKEND": "sms.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sms",
             "TIMEOUT": 600,

@@ -315,10 +315,16 @@ def attendance_mark(
 
 @transaction.atomic
 def attendance_update(*, attendance: Attendance, actor: User | None, **data: Any) -> Attendance:
+    previous_status = attendance.status  # an absence already reported is not reported again
     _assign(attendance, data, ATTENDANCE_FIELDS)
     _save(attendance, actor=actor)
     transaction.on_commit(
-        partial(notification_events.attendance_recorded, attendance.pk), robust=True
+        partial(
+            notification_events.attendance_recorded,
+            attendance.pk,
+            previous_status=previous_status,
+        ),
+        robust=True,
     )
     return attendance
 

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -25,7 +24,6 @@ from django.utils.translation import gettext as _
 from apps.academics import scoping
 from apps.analytics.filters import AnalyticsFilters, AnalyticsFilterSerializer
 from apps.bulkio.importing.resources import RESOURCES, ResourceSpec
-from apps.bulkio.importing.values import safe_cell
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -33,6 +31,7 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
 }
 CHUNK = 2000
+PDF_TABLE_ROWS = 500
 NUMERIC_PARSERS = {"parse_decimal", "parse_int", "parse_study_year"}
 DATE_FIELDS = {
     "students": "enrollment_date",
@@ -140,35 +139,61 @@ def queryset_for(request: ExportRequest, user) -> QuerySet:
     return qs
 
 
+FORMULA_CHARS = frozenset("=+-@\t\r")
+TEXT_PARSERS = {
+    "parse_text",
+    "parse_upper",
+    "parse_lower",
+    "normalise_attendance_status",
+    "parse_enrollment_status",
+}
+
+
+def _safe_text(value):
+    if value and value[0] in FORMULA_CHARS:
+        return "'" + value
+    return value
+
+
+def _bool_text(value) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _transform(spec: ResourceSpec, column: str):
+    """What a stored value needs before it is a cell; None when it is fine as it is."""
+    custom = spec.formatters.get(column)
+    if custom:
+        return lambda value: _safe_text(custom(value))
+    kind = spec.parsers[column].__name__
+    if kind == "parse_bool":
+        return _bool_text
+    if kind in TEXT_PARSERS:
+        return _safe_text
+    return None
+
+
+def iter_rows(request: ExportRequest, user) -> Iterator[list]:
+    """Rows straight from the database in chunks: text made safe, numbers and dates as is."""
+    spec = request.spec
+    paths = [spec.export_paths.get(column, column) for column in request.columns]
+    transforms = [
+        (index, transform)
+        for index, column in enumerate(request.columns)
+        if (transform := _transform(spec, column)) is not None
+    ]
+    for values in queryset_for(request, user).values_list(*paths).iterator(chunk_size=CHUNK):
+        values = list(values)
+        for index, transform in transforms:
+            values[index] = transform(values[index])
+        yield values
+
+
 def _text(value) -> str:
     if value is None:
         return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str):
-        return safe_cell(value)
     return str(value)
-
-
-def _formatter(spec: ResourceSpec, column: str):
-    custom = spec.formatters.get(column)
-    if custom:
-        return lambda value: safe_cell(custom(value))
-    return _text
-
-
-def iter_rows(request: ExportRequest, user) -> Iterator[list[str]]:
-    """Cell texts, row by row, straight from the database in chunks."""
-    spec = request.spec
-    paths = [spec.export_paths.get(column, column) for column in request.columns]
-    formatters = [_formatter(spec, column) for column in request.columns]
-    pairs = list(zip(formatters, range(len(paths)), strict=True))
-    for values in queryset_for(request, user).values_list(*paths).iterator(chunk_size=CHUNK):
-        yield [fmt(values[index]) for fmt, index in pairs]
 
 
 def count_rows(request: ExportRequest, user) -> int:
@@ -214,11 +239,15 @@ def to_xlsx(request: ExportRequest, user, progress=None) -> bytes:
     sheet.freeze_panes(1, 0)
     write_string, write_number = sheet.write_string, sheet.write_number
     for number, row in enumerate(iter_rows(request, user), start=1):
-        for column, text in enumerate(row):
-            if numeric[column] and text:
-                write_number(number, column, float(Decimal(text)))
-            elif text:
-                write_string(number, column, text)
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if numeric[column]:
+                write_number(number, column, float(value))
+            elif isinstance(value, str):
+                write_string(number, column, value)
+            else:
+                write_string(number, column, _text(value))
         if progress and number % 10_000 == 0:
             progress(number)
     workbook.close()
@@ -246,14 +275,17 @@ def to_pdf(request: ExportRequest, user, *, max_rows: int | None = None) -> byte
         )
     body = []
     for row in iter_rows(request, user):
-        body.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
+        body.append("<tr>" + "".join(f"<td>{escape(_text(cell))}</td>" for cell in row) + "</tr>")
     html = render_to_string(
         "bulkio/export_pdf.html",
         {
             "title": RESOURCES[request.resource].model._meta.verbose_name_plural.capitalize(),
             "header": header_lines(request, user),
             "columns": request.columns,
-            "body": "".join(body),
+            # Several tables of PDF_TABLE_ROWS rows: WeasyPrint lays out small tables faster.
+            "tables": [
+                "".join(body[i : i + PDF_TABLE_ROWS]) for i in range(0, len(body), PDF_TABLE_ROWS)
+            ],
             "count": len(body),
         },
     )

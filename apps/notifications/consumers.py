@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist
@@ -25,6 +26,7 @@ from apps.notifications import selectors, services
 
 logger = logging.getLogger(__name__)
 
+PUSH_EVENTS = frozenset({services.EVENT_CREATED, services.EVENT_FANOUT, services.EVENT_UNREAD})
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TRY_AGAIN_LATER = 1013
 
@@ -129,6 +131,15 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         # On success the service's after-commit push tells every tab (this one too).
 
     # --- channel-layer events (no database: straight from the event loop) ------------------
+    async def dispatch(self, message) -> None:
+        # Channels wraps every handler in a thread hop to close stale database connections;
+        # all consumers share one such thread, so a broadcast queued 1,000 hops behind each
+        # other (docs/benchmarks.md). Pushed events touch no database: skip the hop for them.
+        if message.get("type") in PUSH_EVENTS:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
+
     async def notification_created(self, event) -> None:
         await self.send_json({"type": "notification", "notification": event["notification"]})
         await self.send_json({"type": "unread_count", "unread_count": event["unread_count"]})

@@ -67,8 +67,14 @@ def grade_posted(grade_id: int, *, updated: bool = False) -> None:
 
 
 # --- Attendance ------------------------------------------------------------------------------
-def attendance_recorded(attendance_id: int) -> None:
-    """An absence tells the student; crossing the threshold or N in a row tells the teachers too."""
+def attendance_recorded(attendance_id: int, *, previous_status: str | None = None) -> None:
+    """An absence tells the student; crossing the threshold or N in a row tells the teachers too.
+
+    ``previous_status`` is the record's status before an update: a record that was already
+    absent (only its note or period changed, or it was saved again) raises nothing new.
+    """
+    if previous_status == "absent":
+        return
     record = Attendance.objects.select_related("student", "course").filter(pk=attendance_id).first()
     if record is None or record.status != "absent":
         return

@@ -64,7 +64,11 @@ def test_rollback_refuses_with_409_when_a_row_was_edited_after_the_import(admin_
 
     assert response.status_code == 409
     conflict = response.json()["conflicts"][0]
-    assert (conflict["row"], conflict["model"], conflict["reason"]) == (3, "academics.Grade", "changed")
+    assert (conflict["row"], conflict["model"], conflict["reason"]) == (
+        3,
+        "academics.Grade",
+        "changed",
+    )
     assert conflict["fields"]["grade"] == {"imported": "90", "current": "12.00"}
     assert ImportJob.objects.get(pk=job_id).status == "applied"
     assert Grade.objects.filter(assignment_name="New").exists()
@@ -177,9 +181,7 @@ def test_background_apply_gives_up_after_bounded_retries(admin_api, admin_user, 
     monkeypatch.setattr(jobs, "run_apply", always_busy)
 
     # The last allowed attempt (Celery counts retries in the request).
-    tasks.apply_import.apply(
-        args=[job_id, admin_user.pk], retries=tasks.MAX_RETRIES, throw=False
-    )
+    tasks.apply_import.apply(args=[job_id, admin_user.pk], retries=tasks.MAX_RETRIES, throw=False)
 
     job = ImportJob.objects.get(pk=job_id)
     assert job.status == "failed"

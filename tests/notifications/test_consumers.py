@@ -170,3 +170,26 @@ async def test_consumer_ping_pong(alice):
 
     assert await socket.receive_json_from() == {"type": "pong"}
     await socket.disconnect()
+
+
+async def test_consumer_broadcast_to_a_role_gives_each_recipient_its_own_row(settings, bob):
+    settings.SMS_NOTIFY_FANOUT_MIN = 3
+    classmates = await sync_to_async(lambda: [StudentUserFactory() for _ in range(4)])()
+    outsider = await sync_to_async(StudentUserFactory)()
+    await sync_to_async(make_notifications)(bob, 2)
+    sockets = {user.pk: await open_socket(user=user) for user in (bob, classmates[0], outsider)}
+    for socket in sockets.values():
+        await socket.receive_json_from()
+
+    created = await notify(recipients=[bob, *classmates], kind="broadcast", title="No classes")
+
+    row_of = {row.recipient_id: row.pk for row in created}
+    for user, unread in ((bob, 3), (classmates[0], 1)):
+        pushed = await sockets[user.pk].receive_json_from()
+        count = await sockets[user.pk].receive_json_from()
+        assert pushed["notification"]["id"] == row_of[user.pk]
+        assert pushed["notification"]["title"] == "No classes"
+        assert count == {"type": "unread_count", "unread_count": unread}
+    assert await sockets[outsider.pk].receive_nothing(timeout=0.3)
+    for socket in sockets.values():
+        await socket.disconnect()

@@ -97,6 +97,39 @@ def test_attendance_falling_below_threshold_alerts_once(
     assert alerts.get().data["attendance_rate"] == 60.0
 
 
+def test_attendance_saving_an_absence_again_does_not_notify_twice(
+    course_setup, django_capture_on_commit_callbacks, settings
+):
+    settings.SMS_NOTIFY_CONSECUTIVE_ABSENCES = 1
+    settings.SMS_NOTIFY_ATTENDANCE_THRESHOLD = 75
+    setup = course_setup
+    with django_capture_on_commit_callbacks(execute=True):
+        record = _mark(setup, 1, "absent")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        academics.attendance_update(
+            attendance=record, actor=setup["teacher"], notes="Doctor's note to follow"
+        )
+        _mark(setup, 1, "absent")
+
+    assert Notification.objects.filter(recipient=setup["student_user"]).count() == 1
+    assert Notification.objects.filter(recipient=setup["teacher"]).count() == 1
+
+
+def test_attendance_changed_to_absent_notifies_the_student(
+    course_setup, django_capture_on_commit_callbacks
+):
+    setup = course_setup
+    with django_capture_on_commit_callbacks(execute=True):
+        _mark(setup, 1, "present")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _mark(setup, 1, "absent")
+
+    note = Notification.objects.get(recipient=setup["student_user"])
+    assert note.title.startswith("Absence recorded")
+
+
 def test_attendance_present_tells_nobody(course_setup, django_capture_on_commit_callbacks):
     setup = course_setup
 

@@ -82,6 +82,33 @@ def test_notify_pushes_only_after_commit(db, django_capture_on_commit_callbacks)
     assert event["unread_count"] == 1
 
 
+def test_notify_many_recipients_of_a_role_are_pushed_in_one_message(
+    db, django_capture_on_commit_callbacks, settings
+):
+    settings.SMS_NOTIFY_FANOUT_MIN = 20
+    students = [StudentUserFactory() for _ in range(25)]
+    teachers = [TeacherFactory() for _ in range(2)]
+    layer = get_channel_layer()
+
+    with (
+        mock.patch.object(layer, "group_send", wraps=layer.group_send) as group_send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        created = services.notify(
+            recipients=students + teachers, kind="broadcast", title="Snow day"
+        )
+
+    groups = sorted(call.args[0] for call in group_send.call_args_list)
+    assert groups == sorted(["role.student"] + [f"user.{t.pk}" for t in teachers])
+    fanout = next(c.args[1] for c in group_send.call_args_list if c.args[0] == "role.student")
+    rows = {row.recipient_id: row.pk for row in created}
+    notification, unread = services.fanout_entry(fanout, students[7].pk)
+    assert notification["id"] == rows[students[7].pk]
+    assert notification["title"] == "Snow day"
+    assert unread == 1
+    assert services.fanout_entry(fanout, teachers[0].pk) is None
+
+
 def test_notify_unknown_kind_is_refused(db):
     user = TeacherFactory()
 

@@ -8,6 +8,7 @@ enrollment check fed from a pre-fetched set. The same plan drives the apply step
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
-from apps.academics.validators import validate_not_future
+from apps.academics.validators import clean_evaluation_rules, validate_not_future
 from apps.bulkio.columns import CellError, match_headers, missing_columns
 from apps.bulkio.importing.resources import ResourceSpec
 from apps.bulkio.importing.values import unescape_formula
@@ -412,6 +413,10 @@ def _validate_course(spec: ResourceSpec, row: RowPlan, context: _Context) -> Non
     existing = context.existing.get(row.key)
     rules = context.rules
     current = _stored(existing) if existing else dict(rules.defaults)
+    if existing is not None:
+        # Rules saved before defaults were filled in still mean the same rules.
+        with contextlib.suppress(ValidationError):
+            current["evaluation_rules"] = clean_evaluation_rules(current["evaluation_rules"])
     _evaluate(spec, row, rules, current, existing is None, context)
     row.existing = existing
 

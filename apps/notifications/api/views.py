@@ -1,14 +1,11 @@
 """REST endpoints of SPEC §4.2; every lookup is inside the requester's own notifications."""
 
-import logging
-
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from apps.academics.models import Course
@@ -19,20 +16,6 @@ from apps.notifications.api.serializers import (
     PreferenceSerializer,
 )
 from apps.notifications.models import Notification
-
-logger = logging.getLogger(__name__)
-
-
-class FailOpenUserRateThrottle(UserRateThrottle):
-    """The unread-count poll is the fallback while Redis is down; a throttle that needs
-    the (Redis) cache must not turn that outage into errors."""
-
-    def allow_request(self, request, view) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except Exception:
-            logger.warning("Rate-limit cache unavailable; allowing the request", exc_info=True)
-            return True
 
 
 class IsAdminRole(BasePermission):
@@ -51,7 +34,6 @@ class NotificationViewSet(
 ):
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated]
-    throttle_classes = [FailOpenUserRateThrottle]
 
     def get_queryset(self):
         params = self.request.query_params
@@ -94,7 +76,6 @@ class NotificationViewSet(
 class PreferenceView(APIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PreferenceSerializer
-    throttle_classes = [FailOpenUserRateThrottle]
 
     def get(self, request):
         return Response(PreferenceSerializer.represent(services.preferences_for(request.user)))
@@ -117,7 +98,6 @@ class PreferenceView(APIView):
 class BroadcastView(APIView):
     permission_classes = [IsAdminRole]
     serializer_class = BroadcastSerializer
-    throttle_classes = [FailOpenUserRateThrottle]
 
     def post(self, request):
         serializer = BroadcastSerializer(data=request.data)
