@@ -863,13 +863,11 @@ def _trend_sums(scope: _Scope) -> dict[int, tuple[str, Decimal | None]]:
 
 def _grade_totals(scope: _Scope) -> dict[tuple[int, int], dict[str, CategoryTotals]]:
     """Non-exam categories summed in SQL; exam rows fetched to keep only the latest."""
-    keys = {
-        raw: category_key(raw)
-        for raw in Grade.objects.order_by().values_list("category", flat=True).distinct()
-    }
+    grades = scope.records(Grade, "date_assigned")
+    # Only the categories of the rows in scope matter (one student's: a few index reads).
+    keys = {raw: category_key(raw) for raw in grades.values_list("category", flat=True).distinct()}
     exam_raw = [raw for raw, key in keys.items() if key in EXAM_KEYS]
     skipped = exam_raw + [raw for raw, key in keys.items() if key == ATTENDANCE_KEY]
-    grades = scope.records(Grade, "date_assigned")
     totals: dict[tuple[int, int], dict[str, CategoryTotals]] = {}
     rows = (
         grades.exclude(category__in=skipped)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -40,15 +40,36 @@ def _bump() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
 
 
-def invalidate_analytics() -> None:
+def clear_cached_figures() -> None:
     """Forget every cached figure: now, and again when the current transaction commits.
 
     Bumping at once keeps this process from serving stale figures; bumping on commit
     stops a read that ran during the transaction from caching pre-commit figures under
-    the new generation. Bulk operations that bypass model signals call this directly.
+    the new generation.
     """
     _bump()
     transaction.on_commit(_bump)
+
+
+def invalidate_analytics(
+    *, student_ids: Iterable[int] | None = None, course_ids: Iterable[int] | None = None
+) -> None:
+    """After a bulk write that bypassed model signals: forget the cached figures and
+    refresh the stored results on commit.
+
+    With ids, only what they touch is recomputed (the students, every student of the
+    courses, and the attendance/grade aggregates of their courses); with none, every
+    stored result is rebuilt.
+    """
+    from apps.analytics import results
+
+    clear_cached_figures()
+    if student_ids is None and course_ids is None:
+        results.schedule(everything=True)
+    else:
+        results.schedule(
+            student_cascade=list(student_ids or ()), course_cascade=list(course_ids or ())
+        )
 
 
 def entry_key(*parts: str) -> str:

@@ -31,7 +31,6 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
 }
 CHUNK = 2000
-PDF_TABLE_ROWS = 500
 NUMERIC_PARSERS = {"parse_decimal", "parse_int", "parse_study_year"}
 DATE_FIELDS = {
     "students": "enrollment_date",
@@ -264,7 +263,36 @@ def header_lines(request: ExportRequest, user) -> list[tuple[str, str]]:
     return lines
 
 
+PDF_LINE_CHARS = 180  # A4 landscape, 7 pt DejaVu Sans Mono
+PDF_BLOCK_LINES = 48  # about a page; each block repeats the column names
+PDF_MAX_CELL = 40
+
+
+def _pdf_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
+    widths = [len(column) for column in columns]
+    for row in rows:
+        for index, cell in enumerate(row):
+            if len(cell) > widths[index]:
+                widths[index] = min(len(cell), PDF_MAX_CELL)
+    # Too wide for the page: take characters from the widest columns first.
+    while sum(widths) + 2 * (len(widths) - 1) > PDF_LINE_CHARS and max(widths) > 6:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    return widths
+
+
+def _pdf_line(cells: list[str], widths: list[int]) -> str:
+    parts = []
+    for cell, width in zip(cells, widths, strict=True):
+        if len(cell) > width:
+            cell = cell[: width - 1] + "…"
+        parts.append(cell.ljust(width))
+    return escape("  ".join(parts).rstrip())
+
+
 def to_pdf(request: ExportRequest, user, *, max_rows: int | None = None) -> bytes:
+    """A monospaced, column-aligned listing: WeasyPrint lays out text lines far faster
+    than table cells (5,000 rows in seconds instead of most of a minute)."""
     from weasyprint import HTML
 
     limit = max_rows if max_rows is not None else settings.SMS_BULKIO_PDF_MAX_ROWS
@@ -273,20 +301,22 @@ def to_pdf(request: ExportRequest, user, *, max_rows: int | None = None) -> byte
             _("A PDF can hold at most %(limit)s rows; narrow the filters or choose CSV/XLSX.")
             % {"limit": f"{limit:,}"}
         )
-    body = []
-    for row in iter_rows(request, user):
-        body.append("<tr>" + "".join(f"<td>{escape(_text(cell))}</td>" for cell in row) + "</tr>")
+    rows = [[_text(cell) for cell in row] for row in iter_rows(request, user)]
+    columns = list(request.columns)
+    widths = _pdf_widths(columns, rows)
+    header = _pdf_line(columns, widths)
+    blocks = [
+        "\n".join(_pdf_line(row, widths) for row in rows[start : start + PDF_BLOCK_LINES])
+        for start in range(0, len(rows), PDF_BLOCK_LINES)
+    ]
     html = render_to_string(
         "bulkio/export_pdf.html",
         {
             "title": RESOURCES[request.resource].model._meta.verbose_name_plural.capitalize(),
             "header": header_lines(request, user),
-            "columns": request.columns,
-            # Several tables of PDF_TABLE_ROWS rows: WeasyPrint lays out small tables faster.
-            "tables": [
-                "".join(body[i : i + PDF_TABLE_ROWS]) for i in range(0, len(body), PDF_TABLE_ROWS)
-            ],
-            "count": len(body),
+            "column_line": header,
+            "blocks": blocks,
+            "count": len(rows),
         },
     )
     return HTML(string=html).write_pdf()

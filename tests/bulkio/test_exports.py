@@ -21,7 +21,7 @@ from tests.factories import (
     StudentFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def _rows(response) -> list[list[str]]:

@@ -17,7 +17,7 @@ from tests.factories import (
     StudentFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 GRADE_HEADER = "student_id,course_code,assignment_name,category,grade,max_grade\n"
 

@@ -9,7 +9,7 @@ from apps.notifications.models import Notification
 from tests.bulkio.conftest import snapshot, upload
 from tests.factories import CourseFactory, EnrollmentFactory, GradeFactory, StudentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 GRADE_HEADER = "student_id,course_code,assignment_name,category,grade,max_grade\n"
 

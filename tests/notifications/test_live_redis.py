@@ -1,8 +1,12 @@
 """Real Redis, real daphne processes, real WebSocket clients."""
 
 import asyncio
+import http.cookiejar
 import json
 import os
+import re
+import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -107,6 +111,47 @@ async def _wait_for_no_members(client, layer: str, user_ids: list[int], timeout:
     return members
 
 
+ADMIN_PASSWORD = "live-Admin-pass-42"  # noqa: S105 - throw-away site
+CREATE_ADMIN = """
+import json
+from apps.accounts.models import User
+from rest_framework_simplejwt.tokens import AccessToken
+user, _new = User.objects.get_or_create(
+    username="live-admin", defaults={{"role": "admin", "email": "live-admin@example.org"}}
+)
+user.set_password({password!r})
+user.save()
+print(json.dumps(str(AccessToken.for_user(user))))
+"""
+
+
+def _admin_token(env) -> str:
+    return livestack.run_python(env, CREATE_ADMIN.format(password=ADMIN_PASSWORD))
+
+
+def _status(port: int, path: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return response.status
+
+
+def _log_in_and_open_home(port: int) -> tuple[int, str]:
+    """A browser's way in: the login form (CSRF, lockout check), then the home page."""
+    base = f"http://127.0.0.1:{port}"
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    with browser.open(f"{base}/accounts/login/", timeout=10) as response:
+        form = response.read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    fields = {"username": "live-admin", "password": ADMIN_PASSWORD, "csrfmiddlewaretoken": csrf}
+    body = urllib.parse.urlencode(fields).encode()
+    with browser.open(f"{base}/accounts/login/", data=body, timeout=10) as response:
+        return response.status, response.url
+
+
 def _get_json(port: int, path: str, token: str) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}
@@ -122,6 +167,7 @@ async def test_redis_outage_keeps_storing_and_pushes_resume_after_restart(site, 
     web_port = livestack.free_port()
     web = livestack.start_daphne(env, web_port)
     user_id, token = site["users"][5]
+    admin_token = await asyncio.to_thread(_admin_token, env)
     try:
         socket, hello = await livestack.ws_open(web_port, token)
         unread_before = hello["unread_count"]
@@ -134,6 +180,12 @@ async def test_redis_outage_keeps_storing_and_pushes_resume_after_restart(site, 
             _get_json, web_port, "/api/v1/notifications/unread-count/", token
         )
         assert count == {"unread_count": unread_before + 2}
+        started = time.monotonic()
+        students = await asyncio.to_thread(_status, web_port, "/api/v1/students/", admin_token)
+        home = await asyncio.to_thread(_log_in_and_open_home, web_port)
+        assert students == 200  # throttled and cached reads fail open
+        assert home == (200, f"http://127.0.0.1:{web_port}/")  # lockout fails open too
+        assert time.monotonic() - started < 10
 
         redis_process = livestack.start_redis(redis_port, tmp_path)
         socket = await _reconnect(web_port, token)

@@ -4,16 +4,19 @@ from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from apps.academics import services
 from apps.academics.admin.base import SoftDeleteAdmin
 from apps.academics.admin.inlines import CourseEnrollmentInline
 from apps.academics.admin_forms import CourseAdminForm
 from apps.academics.models import Course, Enrollment, EnrollmentStatus
+from apps.bulkio.resources import CourseResource
 
 
 @admin.register(Course)
-class CourseAdmin(SoftDeleteAdmin):
+class CourseAdmin(ImportExportMixin, ExportActionMixin, SoftDeleteAdmin):
+    resource_classes = [CourseResource]
     form = CourseAdminForm
     service_fields = frozenset(services.COURSE_FIELDS)
     list_display = (

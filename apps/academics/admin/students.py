@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from apps.academics import grading, services
 from apps.academics.admin.base import SoftDeleteAdmin
 from apps.academics.admin.inlines import StudentEnrollmentInline
 from apps.academics.models import Course, Student
+from apps.bulkio.resources import StudentResource
 
 HEALTH_FIELDS = ("health_issue",)
 
@@ -55,7 +57,8 @@ def _words(code: str | None) -> str:
 
 
 @admin.register(Student)
-class StudentAdmin(SoftDeleteAdmin):
+class StudentAdmin(ImportExportMixin, ExportActionMixin, SoftDeleteAdmin):
+    resource_classes = [StudentResource]
     service_fields = frozenset(services.STUDENT_FIELDS)
     list_display = (
         "student_id",

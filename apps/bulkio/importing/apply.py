@@ -46,7 +46,9 @@ def write_plan(plan: Plan, *, job: ImportJob, actor, progress: Progress | None =
     label = model._meta.label
     created = [row for row in plan.rows if row.action == NEW]
     updated = [row for row in plan.rows if row.action == UPDATE]
-    names = tracked_fields(model)
+    # What a created row keeps for conflict checks: its links and the file's columns.
+    names = [n for n in tracked_fields(model) if n in plan.present or n in LINK_ATTNAMES]
+    snap = _Snapshot()
     changes: list[dict] = []
 
     if created:
@@ -67,7 +69,7 @@ def write_plan(plan: Plan, *, job: ImportJob, actor, progress: Progress | None =
                     "object_id": pk,
                     "action": ChangeAction.CREATE,
                     "before": None,
-                    "after": {name: to_json(row.attrs[name]) for name in names},
+                    "after": {name: snap(name, row.attrs[name]) for name in names},
                 }
             )
 
@@ -145,3 +147,25 @@ def _insert_created(model, rows: list[dict], actor, reason: str, progress) -> li
     if progress:
         progress(0.6)
     return ids
+
+
+LINK_ATTNAMES = {"student_id", "course_id"}
+
+
+class _Snapshot:
+    """``to_json`` memoised per field and value (dates and grades repeat a lot)."""
+
+    def __init__(self):
+        self.memo: dict[tuple, object] = {}
+
+    def __call__(self, name: str, value):
+        if value is None or isinstance(value, str | int):
+            return value
+        key = (name, value)
+        try:
+            return self.memo[key]
+        except KeyError:
+            result = self.memo[key] = to_json(value)
+            return result
+        except TypeError:
+            return to_json(value)

@@ -1,4 +1,4 @@
-"""Insert many rows quickly: ids allocated up front, one ``executemany`` per chunk.
+"""Insert many rows quickly: ids allocated up front, COPY (PostgreSQL) or executemany.
 
 ``bulk_create`` spends most of its time compiling SQL for small batches (SQLite allows
 999 parameters per statement, so ~70 rows) and preparing every value through the field
@@ -9,6 +9,8 @@ point at the new rows without reading them back. The caller holds the transactio
 """
 
 from __future__ import annotations
+
+from operator import itemgetter
 
 from django.db import connections, models, router
 
@@ -75,7 +77,10 @@ def _adapter(field: models.Field, connection):
 
 
 def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
-    """Insert ``rows`` (attname → Python value); returns their new ids, in order."""
+    """Insert ``rows`` (attname → Python value); returns their new ids, in order.
+
+    Rows should carry every column; columns missing from the first row are set to None.
+    """
     if not rows:
         return []
     connection = connections[router.db_for_write(model)]
@@ -84,23 +89,42 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     ids = allocate_ids(model, len(rows))
     for pk, row in zip(ids, rows, strict=True):
         row[pk_name] = pk
-    adapters = [(field.attname, _adapter(field, connection)) for field in fields]
+    missing = [field.attname for field in fields if field.attname not in rows[0]]
+    for row in rows if missing else ():
+        for name in missing:
+            row.setdefault(name, None)
+    getter = itemgetter(*[field.attname for field in fields])
+    adapters = [
+        (index, adapt)
+        for index, field in enumerate(fields)
+        if (adapt := _adapter(field, connection)) is not None
+    ]
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table),
         ", ".join(quote(field.column) for field in fields),
         ", ".join(["%s"] * len(fields)),
     )
+
+    def prepared(chunk):
+        for row in chunk:
+            values = list(getter(row))
+            for index, adapt in adapters:
+                values[index] = adapt(values[index])
+            yield values
+
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: one stream instead of a statement per row.
+            copy_sql = "COPY {} ({}) FROM STDIN".format(
+                quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
+            )
+            with cursor.cursor.copy(copy_sql) as copy:
+                for values in prepared(rows):
+                    copy.write_row(values)
+            return ids
         for start in range(0, len(rows), CHUNK):
-            params = [
-                [
-                    row.get(attname) if adapt is None else adapt(row.get(attname))
-                    for attname, adapt in adapters
-                ]
-                for row in rows[start : start + CHUNK]
-            ]
-            cursor.executemany(sql, params)
+            cursor.executemany(sql, list(prepared(rows[start : start + CHUNK])))
     if connection.vendor == "sqlite":
         # Keep AUTOINCREMENT's counter in step, as an insert without ids would.
         with connection.cursor() as cursor:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from apps.academics.models import Course
 from apps.accounts.models import Role, User
 from apps.bulkio.importing.apply import write_plan
-from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns
+from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
 from apps.bulkio.models import ImportJob, ImportMode, ImportStatus
@@ -256,7 +256,7 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
     actor = User.objects.filter(pk=actor_id).first() if actor_id else job.user
     started = time.perf_counter()
     try:
-        with transaction.atomic():
+        with gc_paused(), transaction.atomic():
             table = _load_table(job)
             plan = build_plan(
                 RESOURCES[job.resource],

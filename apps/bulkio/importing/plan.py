@@ -78,12 +78,19 @@ def build_plan(
     """``course_scope``: the course ids the user may write marks in (None: every course)."""
     positions, ignored = check_columns(spec.name, table.headers)
     present = [name for name in spec.parsers if name in positions]
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small objects: the cyclic collector only slows us
-    try:
+    with gc_paused():
         return _build(spec, table, positions, present, ignored, course_scope, progress)
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Hundreds of thousands of small objects and no cycles: the collector only slows us."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
-        if gc_was_enabled:
+        if was_enabled:
             gc.enable()
 
 

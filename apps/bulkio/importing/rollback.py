@@ -19,6 +19,8 @@ from simple_history.utils import bulk_update_with_history
 
 from apps.academics.audit import bulk_create_with_history
 from apps.academics.models import Course, Student
+from apps.bulkio.importing import fastinsert
+from apps.bulkio.importing.plan import gc_paused
 from apps.bulkio.importing.values import to_json
 from apps.bulkio.models import ChangeAction, ImportJob
 
@@ -53,28 +55,42 @@ def _value(field: models.Field, value):
     return field.to_python(value) if value is not None else None
 
 
-def _current(model: type[models.Model], ids: list[int]) -> dict[int, models.Model]:
-    found = {}
-    for start in range(0, len(ids), CHUNK):
-        for obj in model._base_manager.filter(pk__in=ids[start : start + CHUNK]):
-            found[obj.pk] = obj
-    return found
-
-
 def _fields(model) -> dict[str, models.Field]:
     """Change records are keyed by attname (``student_id`` for a foreign key)."""
     return {field.attname: field for field in model._meta.concrete_fields}
 
 
-def _diff(model, obj, after: dict) -> dict[str, dict]:
-    fields = _fields(model)
-    diffs = {}
-    for name, expected in (after or {}).items():
-        field = fields[name]
-        current = getattr(obj, field.attname)
-        if _value(field, expected) != current:
-            diffs[name] = {"imported": expected, "current": to_json(current)}
-    return diffs
+def _current(model: type[models.Model], ids: list[int]) -> dict[int, dict]:
+    """Every column of the rows still there, as plain dicts (no model instances)."""
+    names = list(_fields(model))
+    pk_name = model._meta.pk.attname
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        for values in model._base_manager.filter(pk__in=ids[start : start + CHUNK]).values(*names):
+            found[values[pk_name]] = values
+    return found
+
+
+class _Comparer:
+    """Stored JSON values back to Python, once per distinct value and field."""
+
+    def __init__(self, model):
+        self.fields = _fields(model)
+        self.memo: dict[tuple, object] = {}
+
+    def diff(self, current: dict, after: dict) -> dict[str, dict]:
+        diffs = {}
+        for name, expected in (after or {}).items():
+            try:
+                key = (name, expected)
+                value = self.memo[key]
+            except KeyError:
+                value = self.memo[key] = _value(self.fields[name], expected)
+            except TypeError:  # unhashable JSON (evaluation rules)
+                value = _value(self.fields[name], expected)
+            if value != current[name]:
+                diffs[name] = {"imported": expected, "current": to_json(current[name])}
+        return diffs
 
 
 def _dependents(model, ids: list[int]) -> set[int]:
@@ -98,31 +114,30 @@ def _dependents(model, ids: list[int]) -> set[int]:
     return found
 
 
-def find_conflicts(job: ImportJob) -> list[Conflict]:
-    changes = list(
-        job.changes.order_by("-id").values_list(
-            "row", "model", "object_id", "action", "before", "after"
-        )
-    )
-    conflicts = []
+def _changes_by_model(job: ImportJob) -> dict[str, list[tuple]]:
     by_model = defaultdict(list)
-    for change in changes:
+    for change in job.changes.order_by("-id").values_list(
+        "row", "model", "object_id", "action", "before", "after"
+    ):
         by_model[change[1]].append(change)
-    for label, items in by_model.items():
-        model = django_apps.get_model(label)
-        current = _current(model, [item[2] for item in items])
-        created_ids = [item[2] for item in items if item[3] == ChangeAction.CREATE]
-        busy = _dependents(model, created_ids)
+    return by_model
+
+
+def find_conflicts(job: ImportJob, loaded=None) -> list[Conflict]:
+    conflicts = []
+    for label, (model, items, current) in (loaded or _load(job)).items():
+        comparer = _Comparer(model)
+        busy = _dependents(model, [i[2] for i in items if i[3] == ChangeAction.CREATE])
         for row, _label, object_id, action, _before, after in items:
-            obj = current.get(object_id)
+            values = current.get(object_id)
             if action == ChangeAction.DELETE:
-                if obj is not None:
+                if values is not None:
                     conflicts.append(Conflict(row, label, object_id, "exists_again", {}))
                 continue
-            if obj is None:
+            if values is None:
                 conflicts.append(Conflict(row, label, object_id, "deleted", {}))
                 continue
-            diffs = _diff(model, obj, after)
+            diffs = comparer.diff(values, after)
             if diffs:
                 conflicts.append(Conflict(row, label, object_id, "changed", diffs))
             elif object_id in busy:
@@ -131,40 +146,50 @@ def find_conflicts(job: ImportJob) -> list[Conflict]:
     return conflicts
 
 
-def _history_deleted(model, objs: list[models.Model], *, actor, reason: str) -> None:
+def _load(job: ImportJob) -> dict[str, tuple]:
+    loaded = {}
+    for label, items in _changes_by_model(job).items():
+        model = django_apps.get_model(label)
+        loaded[label] = (model, items, _current(model, [item[2] for item in items]))
+    return loaded
+
+
+def _history_deleted(model, rows: list[dict], *, actor, reason: str) -> None:
     history_model = model.history.model
     now = timezone.now()
-    rows = [
-        history_model(
-            history_date=now,
-            history_user=actor,
-            history_change_reason=reason,
-            history_type="-",
-            **{
-                field.attname: getattr(obj, field.attname) for field in history_model.tracked_fields
-            },
-        )
-        for obj in objs
+    tracked = [field.attname for field in history_model.tracked_fields]
+    records = [
+        {
+            **{name: row[name] for name in tracked},
+            "history_date": now,
+            "history_user_id": actor.pk if actor is not None else None,
+            "history_change_reason": reason,
+            "history_type": "-",
+        }
+        for row in rows
     ]
-    history_model.objects.bulk_create(rows, batch_size=1000)
+    if fastinsert.supported(history_model):
+        fastinsert.insert_rows(history_model, records)
+    else:
+        history_model.objects.bulk_create(
+            [history_model(**record) for record in records], batch_size=1000
+        )
 
 
 @transaction.atomic
 def undo_changes(job: ImportJob, *, actor, force: bool) -> dict[str, int]:
-    conflicts = find_conflicts(job)
+    with gc_paused():
+        return _undo(job, actor=actor, force=force)
+
+
+def _undo(job: ImportJob, *, actor, force: bool) -> dict[str, int]:
+    loaded = _load(job)
+    conflicts = find_conflicts(job, loaded)
     if conflicts and not force:
         raise RollbackConflict(conflicts)
     reason = _("rollback of import #%(id)s") % {"id": job.pk}
-    changes = list(
-        job.changes.order_by("-id").values_list("model", "object_id", "action", "before")
-    )
     counts = {"removed": 0, "restored": 0, "recreated": 0}
-    by_model = defaultdict(list)
-    for change in changes:
-        by_model[change[0]].append(change)
-    for label, items in by_model.items():
-        model = django_apps.get_model(label)
-        current = _current(model, [item[1] for item in items])
+    for model, items, current in loaded.values():
         counts["removed"] += _remove_created(model, items, current, actor=actor, reason=reason)
         counts["restored"] += _restore_updated(model, items, current, actor=actor, reason=reason)
         counts["recreated"] += _recreate_deleted(model, items, current, actor=actor, reason=reason)
@@ -172,55 +197,56 @@ def undo_changes(job: ImportJob, *, actor, force: bool) -> dict[str, int]:
 
 
 def _remove_created(model, items, current, *, actor, reason) -> int:
-    objs = [current[i[1]] for i in items if i[2] == ChangeAction.CREATE and i[1] in current]
-    if not objs:
+    ids = [i[2] for i in items if i[3] == ChangeAction.CREATE and i[2] in current]
+    if not ids:
         return 0
-    ids = [obj.pk for obj in objs]
     busy = _dependents(model, ids)
-    plain = [obj for obj in objs if obj.pk not in busy]
+    plain = [pk for pk in ids if pk not in busy]
     # No signals: the history rows are written here, in bulk, with the actor.
-    _history_deleted(model, plain, actor=actor, reason=reason)
-    plain_ids = [obj.pk for obj in plain]
-    for start in range(0, len(plain_ids), CHUNK):
-        model._base_manager.filter(pk__in=plain_ids[start : start + CHUNK])._raw_delete(
+    _history_deleted(model, [current[pk] for pk in plain], actor=actor, reason=reason)
+    for start in range(0, len(plain), CHUNK):
+        model._base_manager.filter(pk__in=plain[start : start + CHUNK])._raw_delete(
             model._base_manager.db
         )
     if busy:  # forced: records added since go too (cascade, with their own history)
         model._base_manager.filter(pk__in=list(busy)).delete()
-    return len(objs)
+    return len(ids)
 
 
 def _restore_updated(model, items, current, *, actor, reason) -> int:
+    befores = {i[2]: i[4] for i in items if i[3] == ChangeAction.UPDATE and i[2] in current}
+    if not befores:
+        return 0
+    by_attname = _fields(model)
     objs = []
     fields: set[str] = set()
-    by_attname = _fields(model)
-    for _label, object_id, action, before in items:
-        obj = current.get(object_id)
-        if action != ChangeAction.UPDATE or obj is None:
-            continue
-        for name, value in before.items():
-            field = by_attname[name]
-            setattr(obj, field.attname, _value(field, value))
-            fields.add(field.name)
-        objs.append(obj)
-    if objs:
-        manager = getattr(model, "all_objects", None) or model._default_manager
-        bulk_update_with_history(
-            objs,
-            model,
-            sorted(fields),
-            batch_size=1000,
-            default_user=actor,
-            default_change_reason=reason,
-            manager=manager,
-        )
+    ids = list(befores)
+    for start in range(0, len(ids), CHUNK):
+        for obj in model._base_manager.filter(pk__in=ids[start : start + CHUNK]):
+            for name, value in befores[obj.pk].items():
+                field = by_attname[name]
+                setattr(obj, field.attname, _value(field, value))
+                fields.add(field.name)
+            objs.append(obj)
+    manager = getattr(model, "all_objects", None) or model._default_manager
+    # simple_history's own helper: unlike the audit wrapper it keeps the restored
+    # ``updated_at`` instead of stamping the rollback time.
+    bulk_update_with_history(
+        objs,
+        model,
+        sorted(fields),
+        batch_size=1000,
+        default_user=actor,
+        default_change_reason=reason,
+        manager=manager,
+    )
     return len(objs)
 
 
 def _recreate_deleted(model, items, current, *, actor, reason) -> int:
     objs = []
     by_attname = _fields(model)
-    for _label, object_id, action, before in items:
+    for _row, _label, object_id, action, before, _after in items:
         if action != ChangeAction.DELETE or object_id in current:
             continue
         values = {name: _value(by_attname[name], value) for name, value in before.items()}

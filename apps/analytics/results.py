@@ -1,0 +1,407 @@
+"""Keep the stored results (``apps.analytics.models``) equal to the grade engine's output.
+
+* ``rebuild_results()`` recomputes every row (``manage.py rebuild_analytics``, the end of
+  ``seed_demo``).
+* ``refresh_results(student_ids=…, course_ids=…)`` recomputes what those ids touch: the
+  engine results of the students (and of every student of the courses), and the attendance
+  slots and grade buckets of the courses (and of every course of the students).
+* Writes through models are collected per thread by the signals (``schedule``) and
+  refreshed once when the transaction commits, or earlier when a read in the same
+  transaction asks for the stored figures (``flush_pending``).
+
+Rows are replaced set-based: one bulk delete and batched ``bulk_create`` per table.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+from django.db.models.functions import Round
+from django.utils import timezone, translation
+
+from apps.academics import grading
+from apps.academics.models import Attendance, Enrollment, EnrollmentStatus, Grade
+from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
+from apps.analytics.scope import grade_percentage
+
+BATCH_SIZE = 1000
+ID_CHUNK = 2000
+RISK_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+# --- Engine output as stored rows --------------------------------------------------------
+def _number(value):
+    return None if value is None else float(value)
+
+
+def breakdown_json(result: grading.CourseResult) -> dict:
+    return {
+        key: {
+            "label": part.label,
+            "average": _number(part.average),
+            "weight": _number(part.weight),
+            "contribution": _number(part.contribution),
+            "items": part.items,
+        }
+        for key, part in result.category_breakdown.items()
+    }
+
+
+def enrollment_values(result: grading.CourseResult) -> dict:
+    counts = result.attendance_counts
+    return {
+        "student_id": result.student_id,
+        "course_id": result.course_id,
+        "final_grade": result.final_grade,
+        "gpa": result.gpa,
+        "greek_grade": result.greek_grade,
+        "letter_grade": result.letter_grade or "",
+        "total_weight_used": result.total_weight_used,
+        "absence_deduction": result.absence_deduction,
+        "present": counts.present,
+        "absent": counts.absent,
+        "late": counts.late,
+        "excused": counts.excused,
+        "attendance_rate": result.attendance_rate,
+        "unexcused_absences": result.unexcused_absences,
+        "consecutive_absences": result.consecutive_absences,
+        "reason": result.reason or "",
+        "credits": result.credits,
+        "category_breakdown": breakdown_json(result),
+    }
+
+
+def student_values(summary: grading.StudentSummary) -> dict:
+    return {
+        "student_id": summary.student_id,
+        "gpa": summary.gpa,
+        "average_grade": summary.average_grade,
+        "attendance_rate": summary.attendance_rate,
+        "unexcused_absences": sum(course.unexcused_absences for course in summary.courses),
+        "trend": summary.trend,
+        "trend_slope": summary.trend_slope,
+        "risk_score": summary.risk.score,
+        "risk_level": summary.risk.level,
+        "risk_rank": RISK_RANK.get(summary.risk.level, 0),
+        "risk_reasons": [
+            {"code": reason.code, "points": reason.points, "message": str(reason.message)}
+            for reason in summary.risk.reasons
+        ],
+    }
+
+
+ENROLLMENT_FIELDS = [
+    "student_id",
+    "course_id",
+    "final_grade",
+    "gpa",
+    "greek_grade",
+    "letter_grade",
+    "total_weight_used",
+    "absence_deduction",
+    "present",
+    "absent",
+    "late",
+    "excused",
+    "attendance_rate",
+    "unexcused_absences",
+    "consecutive_absences",
+    "reason",
+    "credits",
+    "category_breakdown",
+]
+STUDENT_FIELDS = [
+    "student_id",
+    "gpa",
+    "average_grade",
+    "attendance_rate",
+    "unexcused_absences",
+    "trend",
+    "trend_slope",
+    "risk_score",
+    "risk_level",
+    "risk_rank",
+    "risk_reasons",
+]
+
+
+def engine_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
+    """What the tables should hold for these students (all when None), computed afresh:
+    ``({(student, course): values}, {student: values})`` without ``computed_at``."""
+    summaries = grading.student_summaries(
+        student_ids=None if student_ids is None else sorted(student_ids)
+    )
+    pairs = {
+        (result.student_id, result.course_id): enrollment_values(result)
+        for summary in summaries.values()
+        for result in summary.courses
+    }
+    return pairs, {pk: student_values(summary) for pk, summary in summaries.items()}
+
+
+def stored_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
+    """The stored rows in the same shape as ``engine_rows`` (for checks and tests)."""
+    enrollments = EnrollmentResult.objects.all()
+    students = StudentResult.objects.all()
+    if student_ids is not None:
+        enrollments = enrollments.filter(student_id__in=list(student_ids))
+        students = students.filter(student_id__in=list(student_ids))
+    pairs = {
+        (row["student_id"], row["course_id"]): row for row in enrollments.values(*ENROLLMENT_FIELDS)
+    }
+    return pairs, {row["student_id"]: row for row in students.values(*STUDENT_FIELDS)}
+
+
+# --- Writing ------------------------------------------------------------------------------
+def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def _write_students(student_ids: list[int] | None) -> int:
+    """Replace the engine rows of these students (all when None); returns rows written."""
+    now = timezone.now()
+    # Risk reasons are stored in the site's language; other languages re-render them.
+    with translation.override(settings.LANGUAGE_CODE):
+        summaries = grading.student_summaries(student_ids=student_ids)
+    enrollments = EnrollmentResult.objects.all()
+    students = StudentResult.objects.all()
+    if student_ids is not None:
+        enrollments = enrollments.filter(student_id__in=student_ids)
+        students = students.filter(student_id__in=student_ids)
+    enrollments.delete()
+    students.delete()
+    EnrollmentResult.objects.bulk_create(
+        (
+            EnrollmentResult(**enrollment_values(result), computed_at=now)
+            for summary in summaries.values()
+            for result in summary.courses
+        ),
+        batch_size=BATCH_SIZE,
+    )
+    StudentResult.objects.bulk_create(
+        (
+            StudentResult(**student_values(summary), computed_at=now)
+            for summary in summaries.values()
+        ),
+        batch_size=BATCH_SIZE,
+    )
+    return len(summaries)
+
+
+def _counted(queryset, course_ids: list[int] | None):
+    """Rows of counted enrollments (not dropped) of live students in live courses."""
+    queryset = queryset.order_by().filter(
+        student__deleted_at__isnull=True,
+        course__deleted_at__isnull=True,
+        student__enrollments__course=F("course"),
+        student__enrollments__status__in=[
+            s for s in EnrollmentStatus.values if s != EnrollmentStatus.DROPPED
+        ],
+    )
+    return queryset if course_ids is None else queryset.filter(course_id__in=course_ids)
+
+
+def _write_slots(course_ids: list[int] | None) -> None:
+    """Replace the attendance slots and grade buckets of these courses (all when None)."""
+    _write_attendance_slots(course_ids)
+    _write_grade_buckets(course_ids)
+
+
+def _write_attendance_slots(course_ids: list[int] | None) -> None:
+    slots = AttendanceSlot.objects.all()
+    if course_ids is not None:
+        slots = slots.filter(course_id__in=course_ids)
+    slots.delete()
+    attendance = (
+        _counted(Attendance.objects, course_ids)
+        .values_list("course_id", "date", "period_number", "status")
+        .annotate(n=Count("id"))
+    )
+    AttendanceSlot.objects.bulk_create(
+        (
+            AttendanceSlot(course_id=c, date=d, period_number=p, status=s, records=n)
+            for c, d, p, s, n in attendance.iterator(chunk_size=5000)
+        ),
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _write_grade_buckets(course_ids: list[int] | None) -> None:
+    buckets = GradeBucket.objects.all()
+    if course_ids is not None:
+        buckets = buckets.filter(course_id__in=course_ids)
+    buckets.delete()
+    grades = (
+        _counted(Grade.objects, course_ids)
+        .annotate(pct=Round(grade_percentage(), 2))
+        .values_list("course_id", "category", "pct")
+        .annotate(n=Count("id"))
+    )
+    GradeBucket.objects.bulk_create(
+        (
+            GradeBucket(course_id=c, category=cat, percentage=float(p), items=n)
+            for c, cat, p, n in grades.iterator(chunk_size=5000)
+            if p is not None
+        ),
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _refresh(
+    student_ids: Iterable[int],
+    course_ids: Iterable[int],
+    attendance_courses: Iterable[int] = (),
+    grade_courses: Iterable[int] = (),
+) -> None:
+    """Recompute exactly these students' engine rows, these courses' slots and buckets,
+    and only the attendance slots / grade buckets of the last two sets."""
+    course_ids = set(course_ids)
+    with transaction.atomic():
+        for chunk in _chunks(student_ids):
+            _write_students(chunk)
+        for chunk in _chunks(course_ids):
+            _write_slots(chunk)
+        for chunk in _chunks(set(attendance_courses) - course_ids):
+            _write_attendance_slots(chunk)
+        for chunk in _chunks(set(grade_courses) - course_ids):
+            _write_grade_buckets(chunk)
+
+
+def refresh_results(
+    *, student_ids: Iterable[int] | None = None, course_ids: Iterable[int] | None = None
+) -> None:
+    """Recompute everything these ids touch; with neither, rebuild everything.
+
+    Students: the given ones and every student enrolled (in any status) in the courses.
+    Courses (attendance slots, grade buckets): the given ones and every course of the
+    students.
+    """
+    if student_ids is None and course_ids is None:
+        rebuild_results()
+        return
+    students = set(student_ids or ())
+    courses = set(course_ids or ())
+    for chunk in _chunks(courses):
+        students.update(
+            Enrollment.objects.filter(course_id__in=chunk).values_list("student_id", flat=True)
+        )
+    for chunk in _chunks(set(student_ids or ())):
+        courses.update(
+            Enrollment.objects.filter(student_id__in=chunk).values_list("course_id", flat=True)
+        )
+    _refresh(students, courses)
+
+
+@dataclass
+class RebuildTimings:
+    students: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def rebuild_results() -> RebuildTimings:
+    """Recompute every stored row from scratch."""
+    timings = RebuildTimings()
+    with transaction.atomic():
+        started = time.perf_counter()
+        timings.students = _write_students(None)
+        timings.seconds["results"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _write_slots(None)
+        timings.seconds["slots"] = time.perf_counter() - started
+    _pending().clear()
+    return timings
+
+
+# --- Writes collected per transaction ----------------------------------------------------
+@dataclass
+class _Pending:
+    students: set[int] = field(default_factory=set)  # engine rows only
+    courses: set[int] = field(default_factory=set)  # slots and buckets only
+    attendance_courses: set[int] = field(default_factory=set)  # attendance slots only
+    grade_courses: set[int] = field(default_factory=set)  # grade buckets only
+    student_cascade: set[int] = field(default_factory=set)  # + every course of the student
+    course_cascade: set[int] = field(default_factory=set)  # + every student of the course
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.everything
+            or self.students
+            or self.courses
+            or self.attendance_courses
+            or self.grade_courses
+            or self.student_cascade
+            or self.course_cascade
+        )
+
+    def clear(self) -> None:
+        self.__init__()
+
+
+_local = threading.local()
+
+
+def _pending() -> _Pending:
+    if not hasattr(_local, "pending"):
+        _local.pending = _Pending()
+    return _local.pending
+
+
+def schedule(
+    *,
+    students: Iterable[int] = (),
+    courses: Iterable[int] = (),
+    attendance_courses: Iterable[int] = (),
+    grade_courses: Iterable[int] = (),
+    student_cascade: Iterable[int] = (),
+    course_cascade: Iterable[int] = (),
+    everything: bool = False,
+) -> None:
+    """Remember what a write touched; refresh once when the transaction commits.
+
+    Registering a callback per write is cheap: the first one to run refreshes everything
+    collected, the others find nothing left. Ids left by a rolled-back transaction are
+    refreshed with the next batch (harmless: the rows are recomputed from the data).
+    """
+    pending = _pending()
+    pending.students.update(students)
+    pending.courses.update(courses)
+    pending.attendance_courses.update(attendance_courses)
+    pending.grade_courses.update(grade_courses)
+    pending.student_cascade.update(student_cascade)
+    pending.course_cascade.update(course_cascade)
+    pending.everything = pending.everything or everything
+    transaction.on_commit(flush_pending)
+
+
+def flush_pending() -> None:
+    """Refresh what the writes of this thread touched (nothing when nothing is pending)."""
+    pending = _pending()
+    if not pending:
+        return
+    everything = pending.everything
+    students = set(pending.students) | set(pending.student_cascade)
+    courses = set(pending.courses) | set(pending.course_cascade)
+    student_cascade, course_cascade = set(pending.student_cascade), set(pending.course_cascade)
+    attendance_courses, grade_courses = set(pending.attendance_courses), set(pending.grade_courses)
+    pending.clear()
+    if everything:
+        rebuild_results()
+        return
+    for chunk in _chunks(course_cascade):
+        students.update(
+            Enrollment.objects.filter(course_id__in=chunk).values_list("student_id", flat=True)
+        )
+    for chunk in _chunks(student_cascade):
+        courses.update(
+            Enrollment.objects.filter(student_id__in=chunk).values_list("course_id", flat=True)
+        )
+    _refresh(students, courses, attendance_courses, grade_courses)
