@@ -211,6 +211,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("el", _("Greek"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["sms.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Athens")
 USE_I18N = True
 USE_TZ = True

@@ -24,6 +24,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from apps.accounts.models import User
 from apps.notifications import selectors, services
 
+_INVALID_JSON = object()
 logger = logging.getLogger(__name__)
 
 PUSH_EVENTS = frozenset({services.EVENT_CREATED, services.EVENT_FANOUT, services.EVENT_UNREAD})
@@ -99,7 +100,18 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("WebSocket group_discard failed for %s", group, exc_info=True)
 
     # --- client messages -------------------------------------------------------------------
+    @classmethod
+    async def decode_json(cls, text_data):
+        """A frame that is not JSON is answered with an error instead of closing with 1011."""
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return _INVALID_JSON
+
     async def receive_json(self, content, **kwargs) -> None:
+        if content is _INVALID_JSON:
+            await self.send_json({"type": "error", "error": "invalid_json"})
+            return
         if self.user is None or not isinstance(content, dict):
             return
         action = content.get("action")

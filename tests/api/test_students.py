@@ -155,3 +155,10 @@ def test_students_teacher_sees_only_students_of_their_courses(school):
     response = client_for(school.own.teacher).get(URL)
 
     assert [row["id"] for row in response.json()["results"]] == [school.own.student.pk]
+
+
+def test_students_malformed_is_active_is_400_not_ignored(admin_user):
+    response = client_for(admin_user).get("/api/v1/students/", {"is_active": "maybe"})
+
+    assert response.status_code == 400
+    assert response.json() == {"is_active": ["Enter true or false."]}

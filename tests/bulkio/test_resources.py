@@ -23,7 +23,8 @@ def test_resource_export_uses_import_columns_and_neutralises_formulas():
 def test_resource_import_reads_greek_headers_and_natural_keys():
     student, course = StudentFactory(), CourseFactory()
     EnrollmentFactory(student=student, course=course)
-    dataset = tablib.Dataset(headers=["Α.Μ.", "Κωδικός μαθήματος", "Εργασία", "Κατηγορία", "Βαθμός"])
+    headers = ["Α.Μ.", "Κωδικός μαθήματος", "Εργασία", "Κατηγορία", "Βαθμός"]
+    dataset = tablib.Dataset(headers=headers)
     dataset.append([student.student_id, course.course_code, "Lab 1", "Lab", "8,5"])
 
     result = GradeResource().import_data(dataset, dry_run=False)

@@ -172,6 +172,18 @@ async def test_consumer_ping_pong(alice):
     await socket.disconnect()
 
 
+async def test_consumer_answers_a_non_json_frame_with_an_error_and_stays_open(alice):
+    socket = await open_socket(user=alice)
+    await socket.receive_json_from()
+
+    await socket.send_to(text_data="not json")
+
+    assert await socket.receive_json_from() == {"type": "error", "error": "invalid_json"}
+    await socket.send_json_to({"action": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+    await socket.disconnect()
+
+
 async def test_consumer_broadcast_to_a_role_gives_each_recipient_its_own_row(settings, bob):
     settings.SMS_NOTIFY_FANOUT_MIN = 3
     classmates = await sync_to_async(lambda: [StudentUserFactory() for _ in range(4)])()

@@ -35,13 +35,39 @@ class IntegerFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class StrictBooleanField(forms.Field):
+    """true/false, 1/0, yes/no; anything else is an error rather than a silently ignored filter."""
+
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off"}
+
+    def to_python(self, value):
+        text = str(value or "").strip().lower()
+        if not text:
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        # The REST flavour's BooleanWidget turns unknown text into None (no filter at all).
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
 class StudentFilter(filters.FilterSet):
     course = IntegerFilter(field_name="enrollments__course_id", label="Course id")
     date_from = filters.DateFilter(field_name="enrollment_date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="enrollment_date", lookup_expr="lte")
     class_division = filters.CharFilter(lookup_expr="iexact")
     study_year = IntegerFilter()
-    is_active = filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
     academic_year = filters.CharFilter()
 
     class Meta:
@@ -56,7 +82,7 @@ class CourseFilter(filters.FilterSet):
     student = IntegerFilter(field_name="enrollments__student_id", label="Student id")
     teacher = IntegerFilter(field_name="teachers", label="Teacher (user) id")
     semester = filters.CharFilter(lookup_expr="iexact")
-    is_active = filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = Course
@@ -70,7 +96,7 @@ class StudentRecordFilter(filters.FilterSet):
     student = IntegerFilter(field_name="student_id", label="Student id")
     class_division = filters.CharFilter(field_name="student__class_division", lookup_expr="iexact")
     study_year = IntegerFilter(field_name="student__study_year")
-    is_active = filters.BooleanFilter(field_name="student__is_active")
+    is_active = StrictBooleanFilter(field_name="student__is_active")
 
     COMMON_FIELDS = ("course", "student", "class_division", "study_year", "is_active")
 

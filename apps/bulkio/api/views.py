@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -47,6 +49,13 @@ class ImportListCreateView(generics.ListAPIView):
                 queryset = queryset.filter(**{name: value})
         return queryset
 
+    @extend_schema(
+        request={"multipart/form-data": serializers.ImportCreateSerializer},
+        responses={
+            201: serializers.ImportDetailSerializer,
+            202: serializers.ImportDetailSerializer,
+        },
+    )
     def post(self, request):
         incoming = serializers.ImportCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -79,6 +88,13 @@ class ImportDetailView(generics.RetrieveAPIView):
 class ImportConfirmView(APIView):
     permission_classes = [IsStaffRole]
 
+    @extend_schema(
+        request=None,
+        responses={
+            200: serializers.ImportDetailSerializer,
+            202: serializers.ImportDetailSerializer,
+        },
+    )
     def post(self, request, pk: int):
         job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
         try:
@@ -92,6 +108,13 @@ class ImportConfirmView(APIView):
 class ImportRollbackView(APIView):
     permission_classes = [IsStaffRole]
 
+    @extend_schema(
+        request=serializers.RollbackSerializer,
+        responses={
+            200: serializers.ImportJobSerializer,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="{detail, conflicts[]}"),
+        },
+    )
     def post(self, request, pk: int):
         job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
         incoming = serializers.RollbackSerializer(data=request.data)
@@ -122,6 +145,7 @@ class ImportRollbackView(APIView):
 class ImportTemplateView(APIView):
     permission_classes = [IsStaffRole]
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, resource: str, fmt: str):
         if resource not in RESOURCES or fmt not in ("csv", "xlsx"):
             return Response({"detail": _("No such template.")}, status=status.HTTP_404_NOT_FOUND)
@@ -135,10 +159,15 @@ class ImportTemplateView(APIView):
 class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsStaffRole]
     serializer_class = serializers.ExportJobSerializer
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return export_jobs.jobs_for(self.request.user)
 
+    @extend_schema(
+        request=serializers.ExportCreateSerializer,
+        responses={202: serializers.ExportJobSerializer},
+    )
     def create(self, request):
         incoming = serializers.ExportCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -159,6 +188,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class ExportDownloadView(APIView):
     permission_classes = [IsStaffRole]
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk: int):
         job = get_object_or_404(export_jobs.jobs_for(request.user), pk=pk)
         if job.status != ExportStatus.READY or not job.file:
@@ -179,6 +209,7 @@ class ExportStreamView(APIView):
 
     permission_classes = [IsStaffRole]
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, resource: str, fmt: str):
         columns = [
             part for value in request.query_params.getlist("columns") for part in value.split(",")
