@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from apps.academics.models import AttendanceStatus
 from apps.analytics import charts
 from apps.analytics.exporting import Chart, Column, Section
 
@@ -203,18 +205,24 @@ def grades(payload: dict) -> tuple[list[Section], list[Chart]]:
     return sections, [_histogram_chart(_("Grades by percentage"), payload["histogram"])]
 
 
+def _status_label(status: str) -> str:
+    labels = dict(AttendanceStatus.choices)
+    return str(labels.get(status, status.capitalize()))
+
+
 def attendance(payload: dict) -> tuple[list[Section], list[Chart]]:
     overview = _overview(
         [(_("Records"), payload["records"], "int"), (_("Rate (%)"), payload["rate"], "num")]
-        + [(status.capitalize(), count, "int") for status, count in payload["by_status"].items()]
+        + [(_status_label(status), count, "int") for status, count in payload["by_status"].items()]
     )
+    by_weekday = [{**row, "name": WEEKDAYS[row["weekday"] - 1]} for row in payload["by_weekday"]]
     rate_columns = [C("records", _("Records"), "int"), C("rate", _("Rate (%)"), "percent")]
     sections = [
         overview,
         Section(
             _("By weekday"),
             [C("weekday", _("Weekday"), "int"), C("name", _("Name"))] + rate_columns,
-            payload["by_weekday"],
+            by_weekday,
         ),
         Section(
             _("By period"), [C("period", _("Period"), "int")] + rate_columns, payload["by_period"]
@@ -246,8 +254,8 @@ def attendance(payload: dict) -> tuple[list[Section], list[Chart]]:
     weekday_chart = Chart(
         _("Attendance rate by weekday (%)"),
         charts.bar_chart(
-            [d["name"][:3] for d in payload["by_weekday"]],
-            [d["rate"] for d in payload["by_weekday"]],
+            [str(d["name"])[:3] for d in by_weekday],
+            [d["rate"] for d in by_weekday],
         ),
     )
     return sections, [_trend_chart(payload["trend"]), weekday_chart]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from apps.academics import scoping
+from apps.analytics.api.views import flat_errors
 from apps.analytics.filters import AnalyticsFilters, parse_filters
 from apps.analytics.reports import report_payload
 from apps.analytics.selectors import RISK_LEVELS_FLAGGED, order_students
@@ -26,11 +27,28 @@ WEEKDAYS = range(1, 6)
 WEEKDAY_LABELS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 
 
+FILTER_LABELS = {
+    "date_from": _("From"),
+    "date_to": _("To"),
+    "course": _("Course"),
+    "student": _("Student"),
+    "class_division": _("Class division"),
+    "study_year": _("Study year"),
+    "semester": _("Semester"),
+    "threshold": _("Attendance threshold"),
+    "consecutive": _("Consecutive absences"),
+}
+
+
 def _filters(request) -> tuple[AnalyticsFilters, dict]:
+    """The filters, or the defaults plus ``{label: [messages]}`` to show above the page."""
     try:
         return parse_filters(request.GET), {}
     except ValidationError as error:
-        return AnalyticsFilters(), error.detail
+        errors = flat_errors(error.detail)
+        return AnalyticsFilters(), {
+            FILTER_LABELS.get(name, name): messages for name, messages in errors.items()
+        }
 
 
 def _filter_options(user) -> dict:

@@ -100,11 +100,13 @@ def run_export(job_id: int) -> None:
     if job.user_id:
         from apps.notifications import events
 
+        with events.site_language():
+            title = _("Export “%(name)s” is ready") % {"name": name}
         transaction.on_commit(
             partial(
                 events.export_ready,
                 user=job.user,
-                title=_("Export “%(name)s” is ready") % {"name": name},
+                title=title,
                 link=reverse("bulkio-api:export-download", args=[job.pk]),
                 data={"export_id": job.pk},
             ),

@@ -1,8 +1,32 @@
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from apps.academics import scoping
+from apps.academics.models import Course, Student
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.models import ExportFormat, ImportMode, Resource
+
+# Columns that name a linked record by its natural key.
+LINK_COLUMNS = {"student_id": Student, "course_code": Course}
+STUDY_YEARS = [(str(year), str(year)) for year in range(1, 5)]
+
+
+def column_label(resource: str, column: str) -> str:
+    """A file column as people read it: the model field's translated verbose name."""
+    spec = RESOURCES.get(resource)
+    model = LINK_COLUMNS.get(column) or (spec.model if spec else None)
+    if model is None:
+        return column
+    try:
+        return capfirst(model._meta.get_field(column).verbose_name)
+    except FieldDoesNotExist:
+        return column
+
+
+def column_choices(resource: str) -> list[tuple[str, str]]:
+    return [(column, column_label(resource, column)) for column in RESOURCES[resource].columns]
 
 
 class ImportUploadForm(forms.Form):
@@ -43,10 +67,14 @@ class ExportForm(forms.Form):
         attrs={"type": "date"}))  # fmt: skip
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(
         attrs={"type": "date"}))  # fmt: skip
-    course = forms.IntegerField(label=_("Course id"), required=False, min_value=1)
-    class_division = forms.CharField(label=_("Class division"), required=False, max_length=50)
-    study_year = forms.IntegerField(label=_("Study year"), required=False, min_value=1, max_value=4)
-    semester = forms.CharField(label=_("Semester"), required=False, max_length=20)
+    course = forms.TypedChoiceField(
+        label=_("Course"), required=False, coerce=int, empty_value=None, choices=[]
+    )
+    class_division = forms.ChoiceField(label=_("Class division"), required=False, choices=[])
+    study_year = forms.TypedChoiceField(
+        label=_("Study year"), required=False, coerce=int, empty_value=None, choices=[]
+    )
+    semester = forms.ChoiceField(label=_("Semester"), required=False, choices=[])
     schedule = forms.BooleanField(label=_("Schedule this export"), required=False)
     name = forms.CharField(label=_("Schedule name"), required=False, max_length=200)
     crontab = forms.CharField(
@@ -59,12 +87,31 @@ class ExportForm(forms.Form):
         label=_("Email to (comma separated)"), required=False, max_length=2000
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         resource = self.data.get("resource") or self.initial.get("resource") or "students"
         if resource not in RESOURCES:
             resource = "students"
-        self.fields["columns"].choices = [(c, c) for c in RESOURCES[resource].columns]
+        self.fields["columns"].choices = column_choices(resource)
+        self._scope_choices(user)
+
+    def _scope_choices(self, user) -> None:
+        """Filters offer what the user can see: their courses, divisions and semesters."""
+        everything = [("", _("All"))]
+        courses = scoping.courses_for(user) if user is not None else Course.objects.none()
+        rows = list(courses.order_by("course_code").values_list("pk", "course_code", "course_name"))
+        self.fields["course"].choices = [("", _("All courses"))] + [
+            (pk, f"{code} — {name}") for pk, code, name in rows
+        ]
+        students = scoping.students_for(user) if user is not None else Student.objects.none()
+        divisions = students.exclude(class_division="").order_by("class_division")
+        self.fields["class_division"].choices = everything + [
+            (division, division)
+            for division in divisions.values_list("class_division", flat=True).distinct()
+        ]
+        self.fields["study_year"].choices = everything + STUDY_YEARS
+        semesters = sorted({semester for _pk, semester in courses.values_list("pk", "semester")})
+        self.fields["semester"].choices = everything + [(s, s) for s in semesters if s]
 
     def filters(self) -> dict:
         data = self.cleaned_data

@@ -11,14 +11,33 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Role
 from apps.bulkio import scheduling
-from apps.bulkio.forms import ExportForm, ImportUploadForm
+from apps.bulkio.forms import ExportForm, ImportUploadForm, column_label
 from apps.bulkio.importing import jobs
 from apps.bulkio.importing.resources import RESOURCES
-from apps.bulkio.models import ScheduledExport
+from apps.bulkio.models import ImportStatus, Resource, ScheduledExport
+
+# What the preview's row actions mean to the person reading it.
+ACTION_LABELS = {
+    "new": _lazy("New"),
+    "update": _lazy("Update"),
+    "skip": _lazy("Unchanged"),
+    "error": _lazy("Error"),
+}
+# The wizard step each import status stands at: 1 upload, 2 preview, 3 confirm, 4 result.
+WIZARD_STEPS = {
+    ImportStatus.QUEUED: 2,
+    ImportStatus.PREVIEWING: 2,
+    ImportStatus.PREVIEWED: 3,
+    ImportStatus.APPLYING: 3,
+    ImportStatus.APPLIED: 4,
+    ImportStatus.FAILED: 4,
+    ImportStatus.ROLLED_BACK: 4,
+}
 
 
 def _staff_only(request) -> None:
@@ -49,7 +68,10 @@ def import_new(request):
             form.add_error("file", str(error))
         else:
             return redirect("bulkio:import_detail", pk=job.pk)
-    return render(request, "bulkio/import_new.html", {"form": form, "resources": allowed})
+    labels = dict(Resource.choices)
+    templates = [(name, labels.get(name, name)) for name in allowed]
+    context = {"form": form, "resources": allowed, "templates": templates, "step": 1}
+    return render(request, "bulkio/import_new.html", context)
 
 
 @login_required
@@ -62,6 +84,7 @@ def import_detail(request, pk: int):
         {
             "row": item["row"],
             "action": item["action"],
+            "action_label": ACTION_LABELS.get(item["action"], item["action"]),
             "cells": [
                 (
                     item["data"].get(column, ""),
@@ -77,7 +100,10 @@ def import_detail(request, pk: int):
         "job": job,
         "progress": jobs.job_progress(job),
         "columns": columns,
+        "column_labels": [column_label(job.resource, column) for column in columns],
+        "ignored_columns": preview.get("ignored_columns") or [],
         "rows": rows,
+        "step": WIZARD_STEPS.get(job.status, 2),
         "preview": preview,
         "conflicts": request.session.pop(f"bulkio-conflicts-{job.pk}", None),
     }
@@ -132,7 +158,11 @@ def import_list(request):
 @login_required
 def export_page(request):
     _staff_only(request)
-    form = ExportForm(request.POST or None, initial={"resource": request.GET.get("resource")})
+    form = ExportForm(
+        request.POST or None,
+        initial={"resource": request.GET.get("resource")},
+        user=request.user,
+    )
     schedules = []
     is_admin = request.user.effective_role == Role.ADMIN
     if is_admin:

@@ -7,11 +7,15 @@ plain arguments so any job runner can call them.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.academics.models import Attendance, Grade
 from apps.accounts.models import User
@@ -19,6 +23,27 @@ from apps.notifications.models import NotificationKind
 from apps.notifications.services import notify
 
 logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def site_language() -> translation.override:
+    """Notification texts are stored once, for all their recipients, in the site language.
+
+    Whoever triggers an event (a teacher browsing in English, a Celery worker with no
+    language at all) the stored title and message come out the same: in LANGUAGE_CODE.
+    Callers that compose a title themselves do it inside ``with site_language():``.
+    """
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def _in_site_language(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with site_language():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _threshold() -> float:
@@ -30,6 +55,7 @@ def _consecutive() -> int:
 
 
 # --- Grades ----------------------------------------------------------------------------------
+@_in_site_language
 def grade_posted(grade_id: int, *, updated: bool = False) -> None:
     """The student hears about a new (or changed) grade in their course."""
     grade = Grade.objects.select_related("student", "course").filter(pk=grade_id).first()
@@ -67,6 +93,7 @@ def grade_posted(grade_id: int, *, updated: bool = False) -> None:
 
 
 # --- Attendance ------------------------------------------------------------------------------
+@_in_site_language
 def attendance_recorded(attendance_id: int, *, previous_status: str | None = None) -> None:
     """An absence tells the student; crossing the threshold or N in a row tells the teachers too.
 
@@ -163,11 +190,15 @@ def _alert_message(rate: float | None, run: int, crossed: bool, reached: bool) -
 
 
 # --- Import / export -------------------------------------------------------------------------
+@_in_site_language
 def import_finished(
     *, user: User, title: str, link: str = "", counts: dict[str, int] | None = None
 ) -> None:
     counts = counts or {}
-    summary = ", ".join(f"{key}: {value}" for key, value in counts.items())
+    summary = ", ".join(
+        _("%(label)s: %(count)s") % {"label": _count_label(key), "count": value}
+        for key, value in counts.items()
+    )
     notify(
         recipients=[user],
         kind=NotificationKind.IMPORT_FINISHED,
@@ -178,6 +209,17 @@ def import_finished(
     )
 
 
+def _count_label(key: str) -> str:
+    labels = {
+        "new": pgettext("import count", "new"),
+        "update": pgettext("import count", "updated"),
+        "skip": pgettext("import count", "unchanged"),
+        "error": pgettext("import count", "with errors"),
+    }
+    return labels.get(key, key)
+
+
+@_in_site_language
 def import_failed(*, user: User, title: str, error: str = "", link: str = "") -> None:
     notify(
         recipients=[user],
@@ -189,6 +231,7 @@ def import_failed(*, user: User, title: str, error: str = "", link: str = "") ->
     )
 
 
+@_in_site_language
 def export_ready(*, user: User, title: str, link: str, data: dict[str, Any] | None = None) -> None:
     notify(
         recipients=[user],

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.notifications.models import EmailDigest, EmailState, Notification
@@ -30,6 +30,14 @@ def _pending_by_user() -> dict[int, list[Notification]]:
 
 
 def _message(
+    user, notifications: list[Notification], *, digest: str | None, connection
+) -> EmailMessage:
+    # In the site language, like the stored notification texts the email quotes.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _compose(user, notifications, digest=digest, connection=connection)
+
+
+def _compose(
     user, notifications: list[Notification], *, digest: str | None, connection
 ) -> EmailMessage:
     if digest:

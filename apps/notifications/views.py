@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.notifications import selectors, services
-from apps.notifications.forms import PreferenceForm
+from apps.notifications.forms import PreferenceForm, kinds_for
 from apps.notifications.models import Notification, NotificationKind
 
 PAGE_SIZE = 20
@@ -18,8 +18,9 @@ PAGE_SIZE = 20
 
 @login_required
 def notification_list(request):
+    shown_kinds = kinds_for(request.user)
     kind = request.GET.get("kind") or ""
-    if kind not in NotificationKind.values:
+    if kind not in shown_kinds:
         kind = ""
     only_unread = request.GET.get("unread") in {"1", "true", "on"}
     queryset = selectors.notifications_for(
@@ -28,7 +29,7 @@ def notification_list(request):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "kinds": NotificationKind.choices,
+        "kinds": [choice for choice in NotificationKind.choices if choice[0] in shown_kinds],
         "kind": kind,
         "only_unread": only_unread,
         "unread_count": selectors.unread_count(request.user),
@@ -82,7 +83,9 @@ def notification_read_all(request):
 @login_required
 def preference_edit(request):
     preference = services.preferences_for(request.user)
-    form = PreferenceForm(request.POST or None, preference=preference)
+    form = PreferenceForm(
+        request.POST or None, preference=preference, kinds=kinds_for(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         services.preferences_update(
             user=request.user,

@@ -5,6 +5,11 @@
   var charts = {};
   var BLUE = "#2f5bea", GREEN = "#1b7f3b", GREY = "#98a2b3";
 
+  // Labels go through Django's JavaScript catalog (jsi18n/) when the page loaded it.
+  function gettext(text) {
+    return typeof window.gettext === "function" ? window.gettext(text) : text;
+  }
+
   function data(id) {
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : [];
@@ -28,6 +33,12 @@
     });
   }
 
+  // Series names come translated from the page (#chart-labels); else the JS catalog.
+  function label(name, fallback) {
+    var node = document.getElementById("chart-labels");
+    return (node && node.getAttribute("data-" + name)) || gettext(fallback);
+  }
+
   function render() {
     var histogram = data("data-histogram");
     var letters = data("data-letters");
@@ -35,19 +46,19 @@
     var courses = data("data-courses").slice(0, 30);
     draw("chart-histogram", { type: "bar", data: {
       labels: histogram.map(function (b) { return b.from + "–" + b.to; }),
-      datasets: [{ label: "Grades", data: histogram.map(function (b) { return b.count; }), backgroundColor: BLUE }] } });
+      datasets: [{ label: label("grades", "Grades"), data: histogram.map(function (b) { return b.count; }), backgroundColor: BLUE }] } });
     draw("chart-letters", { type: "bar", data: {
       labels: letters.map(function (b) { return b.label; }),
-      datasets: [{ label: "Final grades", data: letters.map(function (b) { return b.count; }), backgroundColor: GREEN }] } });
+      datasets: [{ label: label("final-grades", "Final grades"), data: letters.map(function (b) { return b.count; }), backgroundColor: GREEN }] } });
     draw("chart-trend", { type: "line", data: {
       labels: trend.map(function (t) { return t.week_start; }),
-      datasets: [{ label: "Attendance %", data: trend.map(function (t) { return t.rate; }), borderColor: BLUE, tension: 0.2 }] },
+      datasets: [{ label: label("attendance", "Attendance rate"), data: trend.map(function (t) { return t.rate; }), borderColor: BLUE, tension: 0.2 }] },
       options: { scales: { y: { min: 0, max: 100 } } } });
     draw("chart-courses", { type: "bar", data: {
       labels: courses.map(function (c) { return c.course_code; }),
       datasets: [
-        { label: "Average final grade", data: courses.map(function (c) { return c.average_final_grade; }), backgroundColor: BLUE },
-        { label: "Attendance %", data: courses.map(function (c) { return c.attendance_rate; }), backgroundColor: GREY }
+        { label: label("average-final", "Average final grade"), data: courses.map(function (c) { return c.average_final_grade; }), backgroundColor: BLUE },
+        { label: label("attendance", "Attendance rate"), data: courses.map(function (c) { return c.attendance_rate; }), backgroundColor: GREY }
       ] }, options: { scales: { y: { min: 0, max: 100 } } } });
     heatColours();
   }

@@ -24,6 +24,11 @@
   var MAX_BACKOFF_MS = 60000;
   var MAX_TOASTS = 4;
 
+  // Django's JavaScript catalog (jsi18n/) may load after this file: look it up when used.
+  function gettext(text) {
+    return typeof window.gettext === "function" ? window.gettext(text) : text;
+  }
+
   function setUnread(count) {
     state.unread = Math.max(0, count | 0);
     if (!badge) return;
@@ -58,7 +63,7 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "notif-toast-close";
-    close.setAttribute("aria-label", "×");
+    close.setAttribute("aria-label", gettext("Close"));
     close.textContent = "×";
     close.addEventListener("click", function () { item.remove(); });
     item.appendChild(close);

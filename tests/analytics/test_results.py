@@ -202,3 +202,18 @@ def test_students_reasons_follow_the_request_language(school, admin_user):
     assert rows["Beta Ben"]["risk_reasons"] == expected
     english = selectors.students(selectors.AnalyticsContext(admin_user, AnalyticsFilters()))
     assert {row["name"]: row for row in english["results"]}["Beta Ben"]["risk_reasons"] != expected
+
+
+def test_refresh_results_by_course_recomputes_its_students(school):
+    results.flush_pending()
+    Grade.objects.filter(course=school.physics).update(grade=Decimal("100"))
+
+    results.refresh_results(course_ids=[school.physics.pk])
+
+    finals = dict(
+        EnrollmentResult.objects.filter(course=school.physics).values_list(
+            "student_id", "final_grade"
+        )
+    )
+    assert finals == {school.ana.pk: Decimal("100.00"), school.chloe.pk: Decimal("100.00")}
+    assert _stored_equals_engine()

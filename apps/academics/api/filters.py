@@ -8,6 +8,7 @@ an unknown status) are answered 400 with the parameter's name as the field.
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from apps.academics.models import (
@@ -49,7 +50,7 @@ class StrictBooleanField(forms.Field):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("Enter true or false.", code="invalid")
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
 
 
 class StrictBooleanFilter(filters.BooleanFilter):
@@ -62,7 +63,7 @@ class StrictBooleanFilter(filters.BooleanFilter):
 
 
 class StudentFilter(filters.FilterSet):
-    course = IntegerFilter(field_name="enrollments__course_id", label="Course id")
+    course = IntegerFilter(field_name="enrollments__course_id", label=_("Course id"))
     date_from = filters.DateFilter(field_name="enrollment_date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="enrollment_date", lookup_expr="lte")
     class_division = filters.CharFilter(lookup_expr="iexact")
@@ -79,8 +80,8 @@ class StudentFilter(filters.FilterSet):
 
 
 class CourseFilter(filters.FilterSet):
-    student = IntegerFilter(field_name="enrollments__student_id", label="Student id")
-    teacher = IntegerFilter(field_name="teachers", label="Teacher (user) id")
+    student = IntegerFilter(field_name="enrollments__student_id", label=_("Student id"))
+    teacher = IntegerFilter(field_name="teachers", label=_("Teacher (user) id"))
     semester = filters.CharFilter(lookup_expr="iexact")
     is_active = StrictBooleanFilter()
 
@@ -92,8 +93,8 @@ class CourseFilter(filters.FilterSet):
 class StudentRecordFilter(filters.FilterSet):
     """Filters common to the records of one student in one course."""
 
-    course = IntegerFilter(field_name="course_id", label="Course id")
-    student = IntegerFilter(field_name="student_id", label="Student id")
+    course = IntegerFilter(field_name="course_id", label=_("Course id"))
+    student = IntegerFilter(field_name="student_id", label=_("Student id"))
     class_division = filters.CharFilter(field_name="student__class_division", lookup_expr="iexact")
     study_year = IntegerFilter(field_name="student__study_year")
     is_active = StrictBooleanFilter(field_name="student__is_active")

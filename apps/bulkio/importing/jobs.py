@@ -173,11 +173,13 @@ def _fail(job: ImportJob, message: str, *, notify: bool) -> None:
     if notify and job.user_id:
         from apps.notifications import events
 
+        with events.site_language():
+            title = _("Import of “%(name)s” failed") % {"name": job.original_name}
         transaction.on_commit(
             partial(
                 events.import_failed,
                 user=job.user,
-                title=_("Import of “%(name)s” failed") % {"name": job.original_name},
+                title=title,
                 error=message,
                 link=reverse("bulkio:import_detail", args=[job.pk]),
             ),
@@ -306,11 +308,13 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
     if job.user_id:
         from apps.notifications import events
 
+        with events.site_language():
+            title = _("Import of “%(name)s” applied") % {"name": job.original_name}
         transaction.on_commit(
             partial(
                 events.import_finished,
                 user=job.user,
-                title=_("Import of “%(name)s” applied") % {"name": job.original_name},
+                title=title,
                 link=reverse("bulkio:import_detail", args=[job.pk]),
                 counts=job.applied_totals,
             ),

@@ -1,5 +1,8 @@
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from apps.academics.models import Course
 from apps.accounts.models import Role
 from apps.notifications.models import (
     EmailDigest,
@@ -34,14 +37,16 @@ class PreferenceSerializer(serializers.Serializer):
     def validate_kinds(self, value):
         unknown = sorted(set(value) - set(NotificationKind.values))
         if unknown:
-            raise serializers.ValidationError(f"Unknown kinds: {', '.join(unknown)}")
+            raise serializers.ValidationError(
+                _("Unknown kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}
+            )
         return value
 
     def validate(self, attrs):
         start, end = attrs.get("quiet_hours_start"), attrs.get("quiet_hours_end")
         if (start is None) != (end is None):
             raise serializers.ValidationError(
-                {"quiet_hours_end": ["Give both ends of the quiet hours, or neither."]}
+                {"quiet_hours_end": [_("Give both ends of the quiet hours, or neither.")]}
             )
         return attrs
 
@@ -67,13 +72,20 @@ class BroadcastSerializer(serializers.Serializer):
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=Role.choices), required=False, default=list
     )
-    course = serializers.IntegerField(required=False, allow_null=True, default=None)
+    # Checked here so an unknown course is a 400 on the field, like any other bad value.
+    course = serializers.PrimaryKeyRelatedField(
+        queryset=Course.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        error_messages={"does_not_exist": gettext_lazy("There is no course with id {pk_value}.")},
+    )
     user_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     link = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
     def validate(self, attrs):
         if not attrs["roles"] and attrs["course"] is None and not attrs["user_ids"]:
             raise serializers.ValidationError(
-                {"roles": ["Choose at least one audience: roles, a course or users."]}
+                {"roles": [_("Choose at least one audience: roles, a course or users.")]}
             )
         return attrs

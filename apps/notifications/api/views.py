@@ -1,14 +1,12 @@
 """REST endpoints of SPEC §4.2; every lookup is inside the requester's own notifications."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.academics.models import Course
 from apps.notifications import selectors, services
 from apps.notifications.api.serializers import (
     BroadcastSerializer,
@@ -103,15 +101,12 @@ class BroadcastView(APIView):
         serializer = BroadcastSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        course = None
-        if data["course"] is not None:
-            course = get_object_or_404(Course.objects.all(), pk=data["course"])
         created = services.broadcast(
             actor=request.user,
             title=data["title"],
             message=data["message"],
             roles=data["roles"],
-            course=course,
+            course=data["course"],
             user_ids=data["user_ids"],
             link=data["link"],
         )
