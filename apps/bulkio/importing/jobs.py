@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.academics.models import Course
+from apps.academics.models import Course, Student
 from apps.accounts.models import Role, User
 from apps.bulkio.importing.apply import write_plan
 from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
-from apps.bulkio.models import ImportJob, ImportMode, ImportStatus
+from apps.bulkio.models import ImportChange, ImportJob, ImportMode, ImportStatus
 from apps.bulkio.readers import FileRejected, Table, read_table
 
 logger = logging.getLogger(__name__)
@@ -274,9 +274,7 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
                 actor=actor,
                 progress=lambda fraction: set_progress(job.pk, 50 + fraction * 50),
             )
-            from apps.analytics.caching import invalidate_analytics
-
-            invalidate_analytics()
+            _refresh_analytics(job)
     except _Abort as abort:
         job.totals = abort.plan.totals
         job.preview = preview_payload(abort.plan)
@@ -347,7 +345,47 @@ def rollback_import(job: ImportJob, *, actor: User, force: bool = False) -> dict
         job.rolled_back_by = actor
         job.timings = {**job.timings, "rollback": round(time.perf_counter() - started, 3)}
         job.save(update_fields=["status", "rolled_back_at", "rolled_back_by", "timings"])
-        from apps.analytics.caching import invalidate_analytics
-
-        invalidate_analytics()
+        _refresh_analytics(job)
     return counts
+
+
+def _refresh_analytics(job: ImportJob) -> None:
+    """Recompute the stored analytics for just what the import touched (on commit).
+
+    The bulk writes bypass model signals, so the ids come from the job's change records:
+    the rows themselves for students and courses; for marks and enrollments, their
+    student and course, read from the rows that exist and from the recorded values of
+    rows that were created or removed (update records keep only the changed fields).
+    """
+    from django.apps import apps as django_apps
+
+    from apps.analytics.caching import invalidate_analytics
+
+    changes = ImportChange.objects.filter(
+        job=job
+    ).order_by()  # no ordering: DISTINCT stays distinct
+    student_ids: set[int] = set()
+    course_ids: set[int] = set()
+    for label in changes.values_list("model", flat=True).distinct():
+        model = django_apps.get_model(label)
+        touched = changes.filter(model=label).values("object_id")
+        if model is Student:
+            student_ids.update(touched.values_list("object_id", flat=True))
+        elif model is Course:
+            course_ids.update(touched.values_list("object_id", flat=True))
+        else:
+            rows = model._base_manager.filter(pk__in=touched)
+            for student_id, course_id in rows.values_list("student_id", "course_id"):
+                student_ids.add(student_id)
+                course_ids.add(course_id)
+            _add_recorded_keys(changes.filter(model=label), student_ids, course_ids)
+    invalidate_analytics(student_ids=student_ids, course_ids=course_ids)
+
+
+def _add_recorded_keys(changes, student_ids: set[int], course_ids: set[int]) -> None:
+    """Rows created then rolled back, or removed, live on only in their recorded values."""
+    for state in ("before", "after"):
+        for key, ids in (("student_id", student_ids), ("course_id", course_ids)):
+            lookup = f"{state}__{key}"
+            values = changes.exclude(**{f"{lookup}__isnull": True}).values_list(lookup, flat=True)
+            ids.update(int(value) for value in values.distinct())
