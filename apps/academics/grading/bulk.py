@@ -1,0 +1,324 @@
+"""Loading for many students with a fixed number of queries, however many there are.
+
+SQL aggregates grouped by student, course and category, and window functions for absence
+runs and trend sums, produce the per-category totals that the pure rules finish:
+``course_results`` and ``student_summaries`` give the same numbers as ``loading``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Model,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, RowNumber
+
+from apps.academics.grading.decimals import ONE, ZERO, to_decimal
+from apps.academics.grading.keys import ATTENDANCE_KEY, EXAM_KEYS, category_key
+from apps.academics.grading.loading import _COUNTED_STATUSES, _counted_enrollments
+from apps.academics.grading.model import (
+    _STATUSES,
+    AttendanceCounts,
+    CategoryTotals,
+    CourseResult,
+    StudentSummary,
+)
+from apps.academics.grading.rules import (
+    apply_daily,
+    finalise_course_result,
+    label_for_slope,
+    parse_rules,
+    slope_from_sums,
+    summarise_student,
+)
+from apps.academics.models import (
+    Attendance,
+    AttendanceStatus,
+    Course,
+    DailyPerformance,
+    Grade,
+    Student,
+)
+
+
+def _percentage_expression(value: str, maximum: str):
+    return Cast(value, FloatField()) * 100.0 / Cast(maximum, FloatField())
+
+
+def _id_list(ids: Iterable[int] | QuerySet | None) -> list[int] | QuerySet | None:
+    """Querysets stay subqueries; other iterables are read once into a list."""
+    if ids is None or isinstance(ids, QuerySet):
+        return ids
+    return list(ids)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Filters shared by every bulk query: ids, dates, counted enrollments, live rows."""
+
+    student_ids: Any = None
+    course_ids: Any = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return any(ids == [] for ids in (self.student_ids, self.course_ids))
+
+    def _ids(self, queryset: QuerySet) -> QuerySet:
+        if self.student_ids is not None:
+            queryset = queryset.filter(student_id__in=self.student_ids)
+        if self.course_ids is not None:
+            queryset = queryset.filter(course_id__in=self.course_ids)
+        return queryset
+
+    def enrollments(self) -> QuerySet:
+        return self._ids(_counted_enrollments())
+
+    def records(self, model: type[Model], date_field: str) -> QuerySet:
+        queryset = model.objects.order_by().filter(
+            student__deleted_at__isnull=True,
+            course__deleted_at__isnull=True,
+            student__enrollments__course=F("course"),
+            student__enrollments__status__in=_COUNTED_STATUSES,
+        )
+        if self.date_from:
+            queryset = queryset.filter(**{f"{date_field}__gte": self.date_from})
+        if self.date_to:
+            queryset = queryset.filter(**{f"{date_field}__lte": self.date_to})
+        return self._ids(queryset)
+
+
+def _wrapped_rows(inner: QuerySet, outer_sql: str, *outer_params: Any) -> list[tuple]:
+    """Run ``outer_sql`` over ``inner`` as a derived table named ``t``."""
+    sql, params = inner.query.sql_with_params()
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(outer_sql.format(inner=sql), (*params, *outer_params))
+        return cursor.fetchall()
+
+
+def _consecutive_absences(scope: _Scope) -> dict[tuple[int, int], int]:
+    """Gaps and islands in one window pass: absences that follow the same number of other
+    records form one run, so the longest run is the largest such group."""
+    order = [F("date").asc(), F("period_number").asc(), F("id").asc()]
+    not_absent = Case(
+        When(status=AttendanceStatus.ABSENT, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    inner = (
+        scope.records(Attendance, "date")
+        .annotate(
+            island=Window(
+                Sum(not_absent), partition_by=[F("student_id"), F("course_id")], order_by=order
+            )
+        )
+        .values("island", a_student=F("student_id"), a_course=F("course_id"), a_status=F("status"))
+    )
+    rows = _wrapped_rows(
+        inner,
+        "SELECT r.a_student, r.a_course, MAX(r.run_length) FROM ("
+        " SELECT t.a_student, t.a_course, COUNT(*) AS run_length FROM ({inner}) t"
+        " WHERE t.a_status = %s GROUP BY t.a_student, t.a_course, t.island"
+        ") r GROUP BY r.a_student, r.a_course",
+        AttendanceStatus.ABSENT,
+    )
+    return {(student_id, course_id): int(run) for student_id, course_id, run in rows}
+
+
+def _trend_sums(scope: _Scope) -> dict[int, tuple[str, Decimal | None]]:
+    """Per student, the least-squares sums of grade percentages over their order."""
+    order = [Coalesce("date_submitted", "date_assigned").asc(), F("id").asc()]
+    inner = (
+        scope.records(Grade, "date_assigned")
+        .annotate(n_item=Window(RowNumber(), partition_by=[F("student_id")], order_by=order))
+        .values(
+            "n_item",
+            t_student=F("student_id"),
+            t_value=_percentage_expression("grade", "max_grade"),
+        )
+    )
+    rows = _wrapped_rows(
+        inner,
+        "SELECT t.t_student, COUNT(*), SUM(t.n_item), SUM(t.t_value), SUM(t.n_item * t.t_value),"
+        " SUM(t.n_item * t.n_item) FROM ({inner}) t GROUP BY t.t_student",
+    )
+    trends = {}
+    for student_id, n, *sums in rows:
+        slope = slope_from_sums(n, *sums) if n >= 2 else None
+        trends[student_id] = (label_for_slope(n, slope), slope)
+    return trends
+
+
+def _grade_totals(scope: _Scope) -> dict[tuple[int, int], dict[str, CategoryTotals]]:
+    """Non-exam categories summed in SQL; exam rows fetched to keep only the latest."""
+    grades = scope.records(Grade, "date_assigned")
+    # Only the categories of the rows in scope matter (one student's: a few index reads).
+    keys = {raw: category_key(raw) for raw in grades.values_list("category", flat=True).distinct()}
+    exam_raw = [raw for raw, key in keys.items() if key in EXAM_KEYS]
+    skipped = exam_raw + [raw for raw, key in keys.items() if key == ATTENDANCE_KEY]
+    totals: dict[tuple[int, int], dict[str, CategoryTotals]] = {}
+    rows = (
+        grades.exclude(category__in=skipped)
+        .filter(weight__gt=0)
+        .values("student_id", "course_id", "category")
+        .annotate(
+            weighted=Sum(
+                _percentage_expression("grade", "max_grade") * Cast("weight", FloatField())
+            ),
+            weights=Sum(Cast("weight", FloatField())),
+            items=Count("id"),
+        )
+        .values_list("student_id", "course_id", "category", "weighted", "weights", "items")
+    )
+    for student_id, course_id, raw, weighted, weights, items in rows:
+        part = CategoryTotals(to_decimal(weighted), to_decimal(weights), items)
+        pair = totals.setdefault((student_id, course_id), {})
+        key = keys.get(raw) or category_key(raw)
+        pair[key] = pair.get(key, CategoryTotals()) + part
+    latest: dict[tuple[int, int, str], tuple[date, int, Any]] = {}
+    exams = grades.filter(category__in=exam_raw).values_list(
+        "student_id",
+        "course_id",
+        "category",
+        "id",
+        Coalesce("date_submitted", "date_assigned"),
+        _percentage_expression("grade", "max_grade"),
+    )
+    for student_id, course_id, raw, grade_id, day, percentage in exams.iterator(chunk_size=5000):
+        slot = (student_id, course_id, keys.get(raw) or category_key(raw))
+        if slot not in latest or (day, grade_id) > latest[slot][:2]:
+            latest[slot] = (day, grade_id, percentage)
+    for (student_id, course_id, key), (_day, _id, percentage) in latest.items():
+        totals.setdefault((student_id, course_id), {})[key] = CategoryTotals(
+            to_decimal(percentage), ONE, 1
+        )
+    return totals
+
+
+def _daily_sums(scope: _Scope) -> dict[tuple[int, int], dict[str, tuple[Decimal, int]]]:
+    rows = (
+        scope.records(DailyPerformance, "date")
+        .values("student_id", "course_id", "category")
+        .annotate(total=Sum(_percentage_expression("score", "max_score")), entries=Count("id"))
+        .values_list("student_id", "course_id", "category", "total", "entries")
+    )
+    sums: dict[tuple[int, int], dict[str, tuple[Decimal, int]]] = {}
+    for student_id, course_id, raw, total, entries in rows:
+        pair = sums.setdefault((student_id, course_id), {})
+        key = category_key(raw)
+        previous_total, previous_entries = pair.get(key, (ZERO, 0))
+        pair[key] = (previous_total + to_decimal(total), previous_entries + entries)
+    return sums
+
+
+def _attendance_counts(scope: _Scope) -> dict[tuple[int, int], AttendanceCounts]:
+    rows = (
+        scope.records(Attendance, "date")
+        .values("student_id", "course_id", "status")
+        .annotate(records=Count("id"))
+        .values_list("student_id", "course_id", "status", "records")
+    )
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    for student_id, course_id, status, records in rows:
+        if status in _STATUSES:
+            counts.setdefault((student_id, course_id), {})[status] = records
+    return {pair: AttendanceCounts(**by_status) for pair, by_status in counts.items()}
+
+
+def _bulk_course_results(scope: _Scope) -> dict[tuple[int, int], CourseResult]:
+    pairs = list(scope.enrollments().values_list("student_id", "course_id"))
+    courses = {
+        course_id: (parse_rules(rules), penalty, credits, code)
+        for course_id, rules, penalty, credits, code in Course.objects.order_by()
+        .filter(id__in=scope.enrollments().values("course_id"))
+        .values_list("id", "evaluation_rules", "absence_penalty", "credits", "course_code")
+    }
+    totals = _grade_totals(scope)
+    daily = _daily_sums(scope)
+    attendance = _attendance_counts(scope)
+    runs = _consecutive_absences(scope)
+    results = {}
+    for pair in sorted(pairs, key=lambda p: (p[0], courses[p[1]][3], p[1])):
+        rules, penalty, credits, code = courses[pair[1]]
+        results[pair] = finalise_course_result(
+            student_id=pair[0],
+            course_id=pair[1],
+            rules=rules,
+            totals=apply_daily(rules, totals.get(pair, {}), daily.get(pair, {})),
+            attendance=attendance.get(pair, AttendanceCounts()),
+            absence_penalty=penalty,
+            consecutive_absences=runs.get(pair, 0),
+            credits=credits,
+            course_code=code,
+        )
+    return results
+
+
+def course_results(
+    *,
+    student_ids: Iterable[int] | QuerySet | None = None,
+    course_ids: Iterable[int] | QuerySet | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[tuple[int, int], CourseResult]:
+    """Results of every counted enrollment in scope, keyed by (student_id, course_id).
+
+    Eight queries however many students; ids may be lists or ``values("id")`` querysets.
+    """
+    scope = _Scope(_id_list(student_ids), _id_list(course_ids), date_from, date_to)
+    return {} if scope.empty else _bulk_course_results(scope)
+
+
+def student_summaries(
+    *,
+    student_ids: Iterable[int] | QuerySet | None = None,
+    course_ids: Iterable[int] | QuerySet | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[int, StudentSummary]:
+    """Summaries keyed by student id, ten queries however many students.
+
+    Without ``course_ids`` every live student in scope is included, also those with no
+    courses; with it, the students counted in those courses.
+    """
+    scope = _Scope(_id_list(student_ids), _id_list(course_ids), date_from, date_to)
+    if scope.empty:
+        return {}
+    results = _bulk_course_results(scope)
+    trends = _trend_sums(scope)
+    if course_ids is None:
+        students = Student.objects.order_by()
+        if scope.student_ids is not None:
+            students = students.filter(id__in=scope.student_ids)
+        student_list = list(students.values_list("id", flat=True))
+    else:
+        student_list = list(scope.enrollments().values_list("student_id", flat=True).distinct())
+    by_student: dict[int, list[CourseResult]] = {student_id: [] for student_id in student_list}
+    for (student_id, _course_id), result in results.items():
+        by_student.setdefault(student_id, []).append(result)
+    return {
+        student_id: summarise_student(
+            student_id=student_id,
+            courses=courses,
+            trend=trends.get(student_id, ("insufficient_data", None))[0],
+            trend_slope=trends.get(student_id, (None, None))[1],
+        )
+        for student_id, courses in sorted(by_student.items())
+    }

@@ -1,0 +1,362 @@
+"""Pure computation: every rule that turns marks into results, without a database.
+
+From a course's rules and one student's items to a ``CourseResult`` (steps 1–7 of the
+engine), and from course results to a ``StudentSummary`` (GPA, average, attendance, trend
+and risk). The loaders in ``loading`` and ``bulk`` feed these same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from apps.academics.grading.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
+from apps.academics.grading.keys import ATTENDANCE_KEY, EXAM_KEYS, category_key
+from apps.academics.grading.model import (
+    AttendanceCounts,
+    CategoryBreakdown,
+    CategoryTotals,
+    CourseResult,
+    DailyItem,
+    EvaluationRule,
+    GradeItem,
+    Risk,
+    RiskReason,
+    StudentSummary,
+)
+from apps.academics.models import AttendanceStatus
+
+PASS_MARK = Decimal(50)
+_SLOPE_PLACES = Decimal("1e-6")
+LETTER_BOUNDARIES = (
+    (Decimal(97), "A+"),
+    (Decimal(93), "A"),
+    (Decimal(90), "A-"),
+    (Decimal(87), "B+"),
+    (Decimal(83), "B"),
+    (Decimal(80), "B-"),
+    (Decimal(77), "C+"),
+    (Decimal(70), "C"),
+    (Decimal(60), "D"),
+)
+TREND_MIN_ITEMS = 4
+TREND_THRESHOLD = Decimal("0.5")
+# Frozen, so one shared instance is a safe default argument.
+NO_ATTENDANCE = AttendanceCounts()
+
+
+def parse_rules(raw_rules: Any) -> tuple[EvaluationRule, ...]:
+    """A course's ``evaluation_rules`` JSON as rules; unusable or repeated entries are skipped."""
+    rules: list[EvaluationRule] = []
+    seen: set[str] = set()
+    for raw in raw_rules if isinstance(raw_rules, list) else ():
+        if not isinstance(raw, Mapping):
+            continue
+        label = str(raw.get("category") or "").strip()
+        try:
+            weight = to_decimal(raw.get("weight"))
+            multiplier = to_decimal(raw.get("daily_performance_multiplier", 1))
+        except InvalidOperation:
+            continue
+        rule = EvaluationRule(
+            label=label,
+            weight=weight,
+            include_daily_performance=raw.get("include_daily_performance", True) is not False,
+            daily_performance_multiplier=multiplier,
+        )
+        if label and weight > 0 and rule.key not in seen:
+            seen.add(rule.key)
+            rules.append(rule)
+    return tuple(rules)
+
+
+def latest_exams(grades: Iterable[GradeItem]) -> dict[str, GradeItem]:
+    """The most recent grade of each exam key; earlier sittings do not count."""
+    latest: dict[str, GradeItem] = {}
+    for item in grades:
+        key = item.key
+        if key in EXAM_KEYS and (key not in latest or item.order_key > latest[key].order_key):
+            latest[key] = item
+    return latest
+
+
+def daily_sums(daily: Iterable[DailyItem]) -> dict[str, tuple[Decimal, int]]:
+    """Per category key: the sum of daily-performance percentages and the entry count."""
+    sums: dict[str, tuple[Decimal, int]] = {}
+    for entry in daily:
+        total, count = sums.get(category_key(entry.category), (ZERO, 0))
+        sums[category_key(entry.category)] = (total + entry.percentage, count + 1)
+    return sums
+
+
+def apply_daily(
+    rules: Sequence[EvaluationRule],
+    totals: Mapping[str, CategoryTotals],
+    sums: Mapping[str, tuple[Decimal, int]],
+) -> dict[str, CategoryTotals]:
+    """Add daily performance as items of weight ``daily_performance_multiplier``."""
+    merged = dict(totals)
+    for rule in rules:
+        multiplier = rule.daily_performance_multiplier
+        if (
+            rule.key in sums
+            and rule.include_daily_performance
+            and multiplier > 0
+            and rule.key not in EXAM_KEYS
+            and rule.key != ATTENDANCE_KEY
+        ):
+            total, count = sums[rule.key]
+            extra = CategoryTotals(total * multiplier, multiplier * count, count)
+            merged[rule.key] = merged.get(rule.key, CategoryTotals()) + extra
+    return merged
+
+
+def category_totals(
+    rules: Sequence[EvaluationRule],
+    grades: Iterable[GradeItem],
+    daily: Iterable[DailyItem] = (),
+) -> dict[str, CategoryTotals]:
+    """Per rule key, the weighted items that make up its average (attendance excepted)."""
+    grades = list(grades)
+    totals: dict[str, CategoryTotals] = {}
+    for item in grades:
+        key = item.key
+        if key not in EXAM_KEYS and key != ATTENDANCE_KEY and item.weight > 0:
+            part = CategoryTotals(item.percentage * item.weight, to_decimal(item.weight), 1)
+            totals[key] = totals.get(key, CategoryTotals()) + part
+    for key, item in latest_exams(grades).items():
+        totals[key] = CategoryTotals(item.percentage, ONE, 1)
+    return apply_daily(rules, totals, daily_sums(daily))
+
+
+def attendance_rate(present: int, absent: int, late: int, excused: int) -> Decimal | None:
+    """(present + late) / (records − excused) · 100, 2 decimals; None when nothing counts."""
+    return round2(AttendanceCounts(present, absent, late, excused).rate)
+
+
+def longest_absence_run(statuses: Iterable[str]) -> int:
+    """Longest run of ``absent`` in statuses already ordered by date and period."""
+    longest = current = 0
+    for status in statuses:
+        current = current + 1 if status == AttendanceStatus.ABSENT else 0
+        longest = max(longest, current)
+    return longest
+
+
+def letter_grade(final: Decimal | None) -> str | None:
+    if final is None:
+        return None
+    for boundary, letter in LETTER_BOUNDARIES:
+        if final >= boundary:
+            return letter
+    return "F"
+
+
+def gpa_points(final: Decimal | None) -> Decimal | None:
+    return None if final is None else round2(final / HUNDRED * 4)
+
+
+def greek_grade(final: Decimal | None) -> Decimal | None:
+    return None if final is None else round2(final / HUNDRED * 20)
+
+
+def _rule_totals(
+    rule: EvaluationRule, totals: Mapping[str, CategoryTotals], rate: Decimal | None
+) -> CategoryTotals | None:
+    if rule.key == ATTENDANCE_KEY:
+        return None if rate is None else CategoryTotals(rate, ONE, 1)
+    return totals.get(rule.key)
+
+
+def finalise_course_result(
+    *,
+    student_id: int,
+    course_id: int,
+    rules: Sequence[EvaluationRule],
+    totals: Mapping[str, CategoryTotals],
+    attendance: AttendanceCounts = NO_ATTENDANCE,
+    absence_penalty: Decimal | int | str = 0,
+    consecutive_absences: int = 0,
+    credits: int = 3,
+    course_code: str = "",
+) -> CourseResult:
+    """Steps 4–7 of the engine, from per-category totals to the final grade."""
+    rate = attendance.rate
+    penalty = to_decimal(absence_penalty)
+    deduction = penalty * attendance.absent
+    breakdown: dict[str, CategoryBreakdown] = {}
+    weighted = used = ZERO
+    for rule in rules:
+        part = _rule_totals(rule, totals, rate)
+        average = part.average if part else None
+        contribution = None if average is None else average * rule.weight / HUNDRED
+        if contribution is not None:
+            weighted += contribution
+            used += rule.weight
+        breakdown[rule.key] = CategoryBreakdown(
+            label=rule.label,
+            average=round2(average),
+            weight=round2(rule.weight),
+            contribution=round2(contribution),
+            items=part.items if average is not None else 0,
+        )
+    final = reason = None
+    if not rules:
+        reason = "no_evaluation_rules"
+    elif used <= 0:
+        reason = "no_grades"
+    else:
+        raw = weighted if used >= HUNDRED else weighted / used * HUNDRED
+        final = round2(max(raw - deduction, ZERO))
+    return CourseResult(
+        student_id=student_id,
+        course_id=course_id,
+        final_grade=final,
+        gpa=gpa_points(final),
+        greek_grade=greek_grade(final),
+        letter_grade=letter_grade(final),
+        total_weight_used=round2(used),
+        category_breakdown=breakdown,
+        attendance_rate=round2(rate),
+        unexcused_absences=attendance.absent,
+        absence_deduction=round2(deduction),
+        consecutive_absences=consecutive_absences,
+        reason=reason,
+        passed=None if final is None else final >= PASS_MARK,
+        credits=credits,
+        course_code=course_code,
+        attendance_counts=attendance,
+    )
+
+
+def compute_course_result(
+    *,
+    student_id: int,
+    course_id: int,
+    rules: Sequence[EvaluationRule],
+    grades: Iterable[GradeItem] = (),
+    daily: Iterable[DailyItem] = (),
+    attendance: AttendanceCounts = NO_ATTENDANCE,
+    absence_penalty: Decimal | int | str = 0,
+    consecutive_absences: int = 0,
+    credits: int = 3,
+    course_code: str = "",
+) -> CourseResult:
+    """One student's result in one course from their items (no database)."""
+    return finalise_course_result(
+        student_id=student_id,
+        course_id=course_id,
+        rules=rules,
+        totals=category_totals(rules, grades, daily),
+        attendance=attendance,
+        absence_penalty=absence_penalty,
+        consecutive_absences=consecutive_absences,
+        credits=credits,
+        course_code=course_code,
+    )
+
+
+def slope_from_sums(n: int, sum_x: Any, sum_y: Any, sum_xy: Any, sum_xx: Any) -> Decimal | None:
+    """Least-squares slope of y over x = 1..n from the five running sums."""
+    n, sx, sy = Decimal(n), to_decimal(sum_x), to_decimal(sum_y)
+    denominator = n * to_decimal(sum_xx) - sx * sx
+    if denominator == 0:
+        return None
+    slope = (n * to_decimal(sum_xy) - sx * sy) / denominator
+    return slope.quantize(_SLOPE_PLACES, ROUND_HALF_UP)
+
+
+def least_squares_slope(values: Sequence[Decimal]) -> Decimal | None:
+    """Slope per item of the values in order (x = 1, 2, …); None under two values."""
+    if len(values) < 2:
+        return None
+    ys = [to_decimal(value) for value in values]
+    xs = range(1, len(ys) + 1)
+    return slope_from_sums(
+        len(ys),
+        sum(xs),
+        sum(ys),
+        sum(x * y for x, y in zip(xs, ys, strict=True)),
+        sum(x * x for x in xs),
+    )
+
+
+def label_for_slope(items: int, slope: Decimal | None) -> str:
+    if items < TREND_MIN_ITEMS or slope is None:
+        return "insufficient_data"
+    if slope > TREND_THRESHOLD:
+        return "improving"
+    if slope < -TREND_THRESHOLD:
+        return "declining"
+    return "stable"
+
+
+def trend_label(percentages: Sequence[Decimal]) -> str:
+    return label_for_slope(len(percentages), least_squares_slope(percentages))
+
+
+def risk_assessment(average: Decimal | None, attendance_rate: Decimal | None, trend: str) -> Risk:
+    """Explainable risk: one band per group (the first that applies), score kept ≥ 0."""
+    reasons: list[RiskReason] = []
+    if average is not None:
+        for limit, points in ((50, 40), (65, 25), (75, 10)):
+            if average < limit:
+                message = _("Average grade %(value)s is below %(limit)s.")
+                reasons.append(
+                    RiskReason(
+                        f"average_below_{limit}",
+                        points,
+                        message % {"value": average, "limit": limit},
+                    )
+                )
+                break
+    if attendance_rate is not None:
+        for limit, points in ((70, 35), (80, 15)):
+            if attendance_rate < limit:
+                message = _("Attendance rate %(value)s%% is below %(limit)s%%.")
+                reasons.append(
+                    RiskReason(
+                        f"attendance_below_{limit}",
+                        points,
+                        message % {"value": attendance_rate, "limit": limit},
+                    )
+                )
+                break
+    if trend == "declining":
+        reasons.append(RiskReason("trend_declining", 15, _("Grades are declining.")))
+    elif trend == "improving":
+        reasons.append(RiskReason("trend_improving", -5, _("Grades are improving.")))
+    score = max(sum(reason.points for reason in reasons), 0)
+    level = "low" if score < 30 else "medium" if score < 60 else "high"
+    return Risk(level=level, score=score, reasons=tuple(reasons))
+
+
+def summarise_student(
+    *,
+    student_id: int,
+    courses: Sequence[CourseResult],
+    trend: str,
+    trend_slope: Decimal | None = None,
+) -> StudentSummary:
+    """Credit-weighted GPA and average, pooled attendance, trend and risk."""
+    graded = [course for course in courses if course.final_grade is not None]
+    credits = sum(course.credits for course in graded)
+    average = gpa = None
+    if credits:
+        average = round2(sum(c.final_grade * c.credits for c in graded) / credits)
+        gpa = round2(sum(c.gpa * c.credits for c in graded) / credits)
+    pooled = sum((course.attendance_counts for course in courses), AttendanceCounts())
+    rate = round2(pooled.rate)
+    return StudentSummary(
+        student_id=student_id,
+        gpa=gpa,
+        average_grade=average,
+        attendance_rate=rate,
+        trend=trend,
+        risk=risk_assessment(average, rate, trend),
+        courses=list(courses),
+        trend_slope=trend_slope,
+    )

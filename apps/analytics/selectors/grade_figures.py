@@ -1,0 +1,58 @@
+"""Grade figures: statistics of grade items' percentages, by letter and by category."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, F, FloatField, Sum
+from django.db.models.functions import Cast, Round
+
+from apps.academics import grading
+from apps.analytics import stats
+from apps.analytics.scope import grade_percentage
+from apps.analytics.selectors.context import AnalyticsContext
+
+
+def grades(context: AnalyticsContext) -> dict:
+    """Statistics of grade items' percentages (rounded to 2 decimals in SQL)."""
+    if context.stored and context.use_aggregates:
+        buckets = context.grade_buckets
+        distribution = [
+            (float(row["percentage"]), row["n"])
+            for row in buckets.values("percentage").annotate(n=Sum("items")).order_by("percentage")
+        ]
+        category_rows = buckets.values("category").annotate(
+            n=Sum("items"), total=Sum(Cast("items", FloatField()) * F("percentage"))
+        )
+    else:
+        percentages = context.scope.grades.annotate(pct=Round(grade_percentage(), 2))
+        distribution = [
+            (float(row["pct"]), row["n"])
+            for row in percentages.values("pct").annotate(n=Count("id")).order_by("pct")
+        ]
+        category_rows = percentages.values("category").annotate(n=Count("id"), total=Sum("pct"))
+    categories: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for row in category_rows.order_by():
+        bucket = categories[grading.category_key(row["category"])]
+        bucket[0] += row["n"]
+        bucket[1] += float(row["total"] or 0)
+    letters: dict[str, int] = defaultdict(int)
+    for value, count in distribution:
+        letters[letter_of(value)] += count
+    return {
+        "generated_at": context.generated_at.isoformat(),
+        **stats.summarise(distribution),
+        "pass_rate": stats.pass_rate_of_distribution(distribution),
+        "letter_buckets": stats.letter_buckets(letters.items()),
+        "histogram": stats.histogram(distribution),
+        "by_category": [
+            {"category": key, "count": count, "mean": stats.num(total / count)}
+            for key, (count, total) in sorted(categories.items())
+        ],
+    }
+
+
+def letter_of(percentage: float) -> str:
+    """The engine's letter for a percentage (one place for the conversion rule)."""
+    return grading.letter_grade(grading.round2(Decimal(str(percentage))))

@@ -1,0 +1,180 @@
+"""Student figures: the student list (with its orderings) and one student's report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import translation
+
+from apps.academics import grading
+from apps.analytics import stats
+from apps.analytics.selectors.common import (
+    field,
+    plain,
+    reason_text,
+)
+from apps.analytics.selectors.context import AnalyticsContext
+
+STUDENT_ORDERINGS = (
+    "id",
+    "student_id",
+    "name",
+    "class_division",
+    "study_year",
+    "average_grade",
+    "gpa",
+    "attendance_rate",
+    "unexcused_absences",
+    "trend",
+    "risk_level",
+    "risk_score",
+)
+_RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+def _student_row(student: dict, summary) -> dict:
+    risk = field(summary, "risk")
+    courses = field(summary, "courses", []) or []
+    return {
+        "id": student["id"],
+        "student_id": student["student_id"],
+        "name": f"{student['last_name']} {student['first_name']}",
+        "class_division": student["class_division"],
+        "study_year": student["study_year"],
+        "average_grade": stats.num(field(summary, "average_grade")),
+        "gpa": stats.num(field(summary, "gpa")),
+        "attendance_rate": stats.num(field(summary, "attendance_rate")),
+        "unexcused_absences": sum(field(c, "unexcused_absences", 0) or 0 for c in courses),
+        "trend": field(summary, "trend"),
+        "risk_level": field(risk, "level"),
+        "risk_score": field(risk, "score"),
+        "risk_reasons": [reason_text(reason) for reason in field(risk, "reasons", []) or []],
+    }
+
+
+def _stored_student_rows(context: AnalyticsContext) -> list[dict]:
+    """The stored student results, one row per student in scope."""
+    stored = {
+        row[0]: row
+        for row in context.student_results.values_list(
+            "student_id",
+            "average_grade",
+            "gpa",
+            "attendance_rate",
+            "unexcused_absences",
+            "trend",
+            "risk_level",
+            "risk_score",
+            "risk_reasons",
+        )
+    }
+    # Stored in the site's language (see results.py); any other is rendered afresh.
+    same_language = translation.get_language() == settings.LANGUAGE_CODE
+    rows = []
+    for pk, student in context.students.items():
+        _pk, average, gpa, rate, unexcused, trend, level, score, reasons = stored.get(
+            pk, (pk, None, None, None, 0, None, None, None, ())
+        )
+        if trend and not same_language:
+            reasons = grading.risk_assessment(average, rate, trend).reasons
+        rows.append(
+            {
+                "id": student["id"],
+                "student_id": student["student_id"],
+                "name": f"{student['last_name']} {student['first_name']}",
+                "class_division": student["class_division"],
+                "study_year": student["study_year"],
+                "average_grade": stats.num(average),
+                "gpa": stats.num(gpa),
+                "attendance_rate": stats.num(rate),
+                "unexcused_absences": unexcused,
+                "trend": trend,
+                "risk_level": level,
+                "risk_score": score,
+                "risk_reasons": [reason_text(reason) for reason in reasons],
+            }
+        )
+    return rows
+
+
+def students(context: AnalyticsContext) -> dict:
+    if context.stored_students:
+        rows = _stored_student_rows(context)
+    else:
+        rows = [
+            _student_row(student, context.summaries.get(pk))
+            for pk, student in context.students.items()
+        ]
+    return {"generated_at": context.generated_at.isoformat(), "results": rows}
+
+
+def order_students(rows: list[dict], ordering: str) -> list[dict]:
+    """Sort by one field (prefix '-' for descending); missing values always go last."""
+    descending = ordering.startswith("-")
+    name = ordering.lstrip("-")
+
+    def value(row):
+        item = row.get(name)
+        return _RISK_ORDER.get(item, -1) if name == "risk_level" else item
+
+    present = [row for row in rows if row.get(name) is not None]
+    missing = [row for row in rows if row.get(name) is None]
+    present.sort(key=lambda row: (value(row), row["name"], row["id"]), reverse=descending)
+    return present + missing
+
+
+def _course_result_row(result, course: dict) -> dict:
+    return {
+        "course_id": result.course_id,
+        "course_code": course["course_code"],
+        "course_name": course["course_name"],
+        "final_grade": stats.num(result.final_grade),
+        "gpa": stats.num(field(result, "gpa")),
+        "greek_grade": stats.num(field(result, "greek_grade")),
+        "letter_grade": field(result, "letter_grade"),
+        "total_weight_used": stats.num(field(result, "total_weight_used")),
+        "category_breakdown": plain(field(result, "category_breakdown", {}) or {}),
+        "attendance_rate": stats.num(field(result, "attendance_rate")),
+        "unexcused_absences": field(result, "unexcused_absences", 0),
+        "absence_deduction": stats.num(field(result, "absence_deduction")),
+        "consecutive_absences": field(result, "consecutive_absences", 0),
+        "passed": field(result, "passed"),
+        "reason": field(result, "reason"),
+    }
+
+
+def student_detail(context: AnalyticsContext, student_pk: int) -> dict:
+    """One student's summary; 404 when the student is outside the scope or the filters."""
+    student = context.students.get(student_pk)
+    if student is None:
+        raise Http404
+    summary = context.summaries.get(student_pk)
+    risk = field(summary, "risk")
+    courses = [
+        _course_result_row(result, context.courses[result.course_id])
+        for result in field(summary, "courses", []) or []
+        if result.course_id in context.courses
+    ]
+    courses.sort(key=lambda row: row["course_code"])
+    return {
+        "generated_at": context.generated_at.isoformat(),
+        "student": {
+            "id": student["id"],
+            "student_id": student["student_id"],
+            "name": f"{student['last_name']} {student['first_name']}",
+            "first_name": student["first_name"],
+            "last_name": student["last_name"],
+            "class_division": student["class_division"],
+            "study_year": student["study_year"],
+        },
+        "gpa": stats.num(field(summary, "gpa")),
+        "average_grade": stats.num(field(summary, "average_grade")),
+        "attendance_rate": stats.num(field(summary, "attendance_rate")),
+        "trend": field(summary, "trend"),
+        "risk": {
+            "level": field(risk, "level"),
+            "score": field(risk, "score"),
+            "reasons": [reason_text(reason) for reason in field(risk, "reasons", []) or []],
+        },
+        "courses": courses,
+    }
