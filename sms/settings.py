@@ -210,7 +210,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("el", _("Greek"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: the project's own catalog (makemessages). locale_django/: Greek for the few
+# strings of Django's admin and auth that Django's bundled Greek catalog lacks.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django"]
 FORMAT_MODULE_PATH = ["sms.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Athens")
 USE_I18N = True

@@ -36,7 +36,10 @@ class GradeCellForm(forms.Form):
     grade = forms.CharField(required=False, max_length=20)
 
     def clean_grade(self) -> Decimal | None:
-        return parse_decimal(self.cleaned_data.get("grade"))
+        value = parse_decimal(self.cleaned_data.get("grade"))
+        if value is not None and value < 0:
+            raise ValidationError(_("A grade cannot be negative."), code="min_value")
+        return value
 
 
 class AssignmentColumnForm(forms.Form):

@@ -257,7 +257,7 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student_id} → {self.course_id} ({self.status})"
+        return f"{self.student_id} → {self.course_id} ({self.get_status_display()})"
 
 
 def _require_enrollment(student_id, course_id, known_enrollments=None) -> None:
@@ -414,7 +414,11 @@ class Attendance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} P{self.period_number}: {self.status}"
+        return _("%(date)s, period %(period)s: %(status)s") % {
+            "date": self.date,
+            "period": self.period_number,
+            "status": self.get_status_display(),
+        }
 
     def clean_fields(self, exclude=None):
         self.status = normalise_attendance_status(self.status)

@@ -63,6 +63,46 @@ def courses_with_counts(courses: QuerySet[Course], *, today: dt.date) -> QuerySe
     ).order_by("course_code")
 
 
+@dataclass(frozen=True)
+class SchoolCounts:
+    """The admin's overview on the home page."""
+
+    students: int
+    active_students: int
+    courses: int
+    active_courses: int
+    enrollments: int
+    courses_without_rules: int
+    courses_without_teachers: int
+
+
+def school_counts() -> SchoolCounts:
+    """Headline counts over the whole school (a handful of COUNT queries)."""
+    students = Student.objects.aggregate(
+        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
+    )
+    courses = Course.objects.aggregate(
+        total=Count("pk"),
+        active=Count("pk", filter=Q(is_active=True)),
+        no_rules=Count("pk", filter=Q(is_active=True) & Q(evaluation_rules=[])),
+    )
+    untaught = Course.objects.filter(is_active=True, teachers__isnull=True).count()
+    enrollments = (
+        Enrollment.objects.filter(student__deleted_at__isnull=True, course__deleted_at__isnull=True)
+        .exclude(status=EnrollmentStatus.DROPPED)
+        .count()
+    )
+    return SchoolCounts(
+        students=students["total"],
+        active_students=students["active"],
+        courses=courses["total"],
+        active_courses=courses["active"],
+        enrollments=enrollments,
+        courses_without_rules=courses["no_rules"],
+        courses_without_teachers=untaught,
+    )
+
+
 def search_courses(courses: QuerySet[Course], query: str) -> QuerySet[Course]:
     query = (query or "").strip()
     if not query:

@@ -32,21 +32,49 @@ def admin_links() -> list[dict]:
     return links
 
 
+QUICK_LINKS = [
+    ("academics:course_list", "book-open", _("Courses")),
+    ("analytics:dashboard", "chart-column", _("Analytics")),
+    ("bulkio:import_new", "file-text", _("Import records")),
+    ("bulkio:export_page", "file-text", _("Export records")),
+    ("bulkio:import_list", "list-checks", _("Import history")),
+    ("notifications:list", "bell", _("Notifications")),
+]
+
+
+def quick_links() -> list[dict]:
+    """The pages an admin opens most, for the home page."""
+    links = []
+    for name, icon, label in QUICK_LINKS:
+        try:
+            links.append({"url": reverse(name), "icon": icon, "label": label})
+        except NoReverseMatch:
+            continue
+    return links
+
+
 @login_required
 def home(request):
     """Landing page after login, by role.
 
     Teachers: their courses and today's classes (the courses they teach with today's
-    attendance progress, as there is no timetable). Admins: the same over every course
-    plus links into the administration. Students: their own grades.
+    attendance progress, as there is no timetable). Admins: school-wide counts, quick
+    links and links into the administration, plus today's classes of any course they
+    teach. Students: their own grades.
     """
     today = timezone.localdate()
     context = {"today": today}
     user = request.user
     if user.is_admin_role:
         context["admin_links"] = admin_links()
+        context["counts"] = selectors.school_counts()
+        context["quick_links"] = quick_links()
     if user.is_admin_role or user.is_teacher_role:
+        # Today's classes are the courses this user teaches; an admin sees every course
+        # through the overview instead, and today's classes only for courses they teach.
         courses = scoping.courses_for(user).filter(is_active=True)
+        if user.is_admin_role:
+            courses = courses.filter(teachers=user)
         context["courses"] = list(
             selectors.courses_with_counts(courses, today=today)[:HOME_COURSES]
         )

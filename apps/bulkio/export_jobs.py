@@ -53,6 +53,7 @@ def _filters_as_data(filters) -> dict:
         "class_division": filters.class_division,
         "study_year": filters.study_year,
         "semester": filters.semester,
+        "search": dict(filters.extra).get("search"),
     }
     return {key: value for key, value in data.items() if value not in (None, "", [])}
 

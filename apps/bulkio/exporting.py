@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
@@ -69,7 +69,33 @@ def filters_from_data(data: dict) -> AnalyticsFilters:
         class_division=(values.get("class_division") or "").strip(),
         study_year=values.get("study_year"),
         semester=(values.get("semester") or "").strip(),
+        extra=search_extra((data or {}).get("search")),
     )
+
+
+def search_extra(text) -> tuple[tuple[str, str], ...]:
+    """A free-text ``search`` rides in the filters' extras (and so in their cache token)."""
+    text = " ".join(str(text or "").split())
+    return (("search", text),) if text else ()
+
+
+def _search(qs: QuerySet, resource: str, text: str) -> QuerySet:
+    """The CRUD list's ``search``, on the same fields: every word matches one of them."""
+    from apps.academics.api import views as crud
+
+    fields = {
+        "students": crud.StudentViewSet.search_fields,
+        "courses": crud.CourseViewSet.search_fields,
+        "enrollments": crud.EnrollmentViewSet.search_fields,
+        "grades": crud.GradeViewSet.search_fields,
+        "attendance": crud.AttendanceViewSet.search_fields,
+    }[resource]
+    for word in text.replace(",", " ").split():
+        match = Q()
+        for name in fields:
+            match |= Q(**{f"{name}__icontains": word})
+        qs = qs.filter(match)
+    return qs
 
 
 def make_request(resource: str, fmt: str, columns, filters: AnalyticsFilters) -> ExportRequest:
@@ -130,6 +156,8 @@ def queryset_for(request: ExportRequest, user) -> QuerySet:
             qs = qs.filter(student__study_year=f.study_year)
         if f.semester:
             qs = qs.filter(course__semester=f.semester)
+    if search := dict(f.extra).get("search"):
+        qs = _search(qs, name, search)
     date_field = DATE_FIELDS.get(name)
     if date_field and f.date_from:
         qs = qs.filter(**{f"{date_field}__gte": f.date_from})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -105,10 +107,29 @@ def import_detail(request, pk: int):
         "rows": rows,
         "step": WIZARD_STEPS.get(job.status, 2),
         "preview": preview,
-        "conflicts": request.session.pop(f"bulkio-conflicts-{job.pk}", None),
+        "conflicts": _conflicts_shown(job, request.session.pop(f"bulkio-conflicts-{job.pk}", None)),
     }
     template = "bulkio/_import_status.html" if request.htmx else "bulkio/import_detail.html"
     return render(request, template, context)
+
+
+def _conflicts_shown(job, conflicts: list[dict] | None) -> list[dict] | None:
+    """Rollback conflicts with the record kind and field names as people read them."""
+    if not conflicts:
+        return conflicts
+    shown = []
+    for conflict in conflicts:
+        try:
+            model = django_apps.get_model(conflict["model"])
+            kind = capfirst(model._meta.verbose_name)
+        except (LookupError, ValueError):
+            kind = conflict["model"]
+        fields = [
+            (column_label(job.resource, name), diff)
+            for name, diff in (conflict.get("fields") or {}).items()
+        ]
+        shown.append({**conflict, "kind": kind, "field_changes": fields})
+    return shown
 
 
 @login_required

@@ -75,15 +75,15 @@ def test_page_preferences_save(client, teacher_user):
         "quiet_hours_start": "21:30",
         "quiet_hours_end": "06:30",
         "email_digest": "daily",
-        "grade_posted__web": "on",
-        "grade_posted__email": "on",
+        "attendance_alert__web": "on",
+        "attendance_alert__email": "on",
     }
 
     response = client.post("/notifications/preferences/", form, follow=True)
 
     preference = NotificationPreference.objects.get(user=teacher_user)
     assert "Notification preferences saved." in response.content.decode()
-    assert preference.wants("grade_posted", "email") is True
+    assert preference.wants("attendance_alert", "email") is True
     assert preference.wants("system", "web") is False
     assert preference.email_digest == "daily"
     assert str(preference.quiet_hours_start) == "21:30:00"

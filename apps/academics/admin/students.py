@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from apps.academics import grading, services
@@ -48,12 +49,35 @@ def summary_context(student: Student) -> dict:
                 "reason": _words(result.reason),
             }
         )
-    return {"summary": summary, "trend": _words(summary.trend), "risk": summary.risk, "rows": rows}
+    risk = summary.risk
+    return {
+        "summary": summary,
+        "trend": _words(summary.trend),
+        "risk": {"level": _words(risk.level), "score": risk.score, "reasons": risk.reasons},
+        "rows": rows,
+    }
+
+
+# The engine's codes in words (the English words are the codes themselves).
+CODE_LABELS = {
+    "improving": pgettext_lazy("grade engine", "improving"),
+    "declining": pgettext_lazy("grade engine", "declining"),
+    "stable": pgettext_lazy("grade engine", "stable"),
+    "insufficient_data": pgettext_lazy("grade engine", "insufficient data"),
+    "high": pgettext_lazy("grade engine", "high"),
+    "medium": pgettext_lazy("grade engine", "medium"),
+    "low": pgettext_lazy("grade engine", "low"),
+    "no_evaluation_rules": pgettext_lazy("grade engine", "no evaluation rules"),
+    "no_grades": pgettext_lazy("grade engine", "no grades"),
+    "not_enrolled": pgettext_lazy("grade engine", "not enrolled"),
+}
 
 
 def _words(code: str | None) -> str:
-    """``insufficient_data`` → ``insufficient data``."""
-    return (code or "").replace("_", " ")
+    """``insufficient_data`` → ``insufficient data``, in the page's language."""
+    if not code:
+        return ""
+    return str(CODE_LABELS.get(code, code.replace("_", " ")))
 
 
 @admin.register(Student)

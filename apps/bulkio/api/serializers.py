@@ -108,11 +108,47 @@ class RollbackSerializer(serializers.Serializer):
     force = serializers.BooleanField(default=False)
 
 
+REPEATABLE_FILTERS = ("course", "student")
+
+
+def normalise_filters(value: dict) -> dict:
+    """Repeatable filters as lists: ``1``, ``"1,2"`` and ``[1, 2]`` all work."""
+    data = {}
+    for name, item in (value or {}).items():
+        if name in REPEATABLE_FILTERS and item not in (None, "", []):
+            items = item if isinstance(item, list | tuple) else [item]
+            item = [
+                part.strip() if isinstance(part, str) else part
+                for entry in items
+                for part in (entry.split(",") if isinstance(entry, str) else [entry])
+            ]
+            item = [part for part in item if part not in (None, "")]
+        data[name] = item
+    return data
+
+
+def validate_filters(value: dict) -> dict:
+    """The export filters as the analytics read them; errors as ``{filter: [messages]}``."""
+    from apps.analytics.api.views import flat_errors
+    from apps.analytics.filters import AnalyticsFilterSerializer
+
+    data = normalise_filters(value)
+    checked = AnalyticsFilterSerializer(
+        data={k: v for k, v in data.items() if v not in (None, "", [])}
+    )
+    if not checked.is_valid():
+        raise serializers.ValidationError(flat_errors(checked.errors))
+    return data
+
+
 class ExportCreateSerializer(serializers.Serializer):
     resource = serializers.ChoiceField(choices=Resource.choices)
     format = serializers.ChoiceField(choices=ExportFormat.choices)
     columns = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     filters = serializers.DictField(required=False, default=dict)
+
+    def validate_filters(self, value: dict) -> dict:
+        return validate_filters(value)
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -166,6 +202,9 @@ class ScheduledExportSerializer(serializers.ModelSerializer):
             "created_at",
         )
         read_only_fields = ("id", "last_run_at", "last_status", "created_at")
+
+    def validate_filters(self, value: dict) -> dict:
+        return validate_filters(value)
 
     def validate_crontab(self, value: str) -> str:
         from django.core.exceptions import ValidationError

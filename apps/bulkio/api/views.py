@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import Role
-from apps.analytics.filters import parse_filters
+from apps.analytics.api.views import parse_api_filters
 from apps.bulkio import export_jobs, exporting, scheduling
 from apps.bulkio.api import serializers
 from apps.bulkio.importing import jobs
@@ -211,13 +213,25 @@ class ExportStreamView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, resource: str, fmt: str):
+        if resource not in RESOURCES or fmt not in exporting.CONTENT_TYPES:
+            # An address that names nothing: 404, as for any unknown URL.
+            message = (
+                _("Unknown resource “%(name)s”.") % {"name": resource}
+                if resource not in RESOURCES
+                else _("Unknown format “%(name)s”.") % {"name": fmt}
+            )
+            return Response({"detail": message}, status=status.HTTP_404_NOT_FOUND)
         columns = [
             part for value in request.query_params.getlist("columns") for part in value.split(",")
         ]
+        filters = parse_api_filters(request.GET)
+        filters = dataclasses.replace(
+            filters, extra=exporting.search_extra(request.query_params.get("search"))
+        )
         try:
-            export = exporting.make_request(resource, fmt, columns, parse_filters(request.GET))
+            export = exporting.make_request(resource, fmt, columns, filters)
         except exporting.ExportRefused as error:
-            raise DRFValidationError({"detail": [str(error)]}) from None
+            raise DRFValidationError({"columns": [str(error)]}) from None
         response_name = exporting.file_name(export)
         if fmt == "csv":
             response = StreamingHttpResponse(
@@ -228,7 +242,7 @@ class ExportStreamView(APIView):
             try:
                 data = exporting.render(export, request.user)
             except exporting.ExportRefused as error:
-                raise DRFValidationError({"detail": [str(error)]}) from None
+                return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
             response = HttpResponse(data, content_type=exporting.CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{response_name}"'
         return response
