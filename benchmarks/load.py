@@ -1,0 +1,239 @@
+"""Run benchmarks/locustfile.py against a real server and print its percentiles.
+
+    DATABASE_URL=postgres://…/sms REDIS_URL=redis://127.0.0.1:6390/0 \
+    .venv/bin/python benchmarks/load.py --scenario analytics --phases cold,steady \
+        --users 50 --spawn-rate 10 --run-time 75s
+
+Starts one daphne process (``DEBUG=0``, the per-user API throttle raised so that 429s do
+not count as failures) on a free loopback port, waits until it answers, then runs locust
+headless once per phase with ``--csv var/load/<scenario>-<phase>``. ``cold`` first
+empties the Redis database in ``REDIS_URL`` (the analytics response cache, its
+generation counter and the throttle counters); ``steady`` runs on whatever the previous
+phase left cached. After each phase it prints, per request name and in aggregate, the
+request count, failures and p50/p95/p99/max in ms, the load average during the run and
+the CPU the server process used. The database is used as it is: load a dataset first
+(``manage.py seed_demo --size large``) and run ``manage.py rebuild_analytics`` after
+migrating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SCENARIOS = {
+    "api": ["ApiUser"],
+    "analytics": ["AnalyticsUser"],
+    "both": ["ApiUser", "AnalyticsUser"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(args) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "sms.settings")
+    env["DEBUG"] = "0"
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    # Throttling is not what is measured: raise the per-user and sign-in rates.
+    env["SMS_THROTTLE_USER"] = args.throttle
+    env.setdefault("SMS_THROTTLE_LOGIN", "100000/minute")
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url + "/api/v1/auth/token/", timeout=2)
+        except urllib.error.HTTPError:
+            return  # 405 to a GET: the application answers
+        except OSError:
+            time.sleep(0.3)
+            continue
+        return
+    raise SystemExit(f"the server did not answer within {seconds:.0f} s")
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux ``/proc``), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class LoadSampler(threading.Thread):
+    """The 1-minute load average every few seconds while a phase runs."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.every = every
+        self.samples: list[float] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+
+def read_stats(prefix: Path) -> list[dict[str, str]]:
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_failures(prefix: Path) -> list[dict[str, str]]:
+    path = Path(f"{prefix}_failures.csv")
+    if not path.exists():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def print_table(rows: list[dict[str, str]]) -> None:
+    columns = ("50%", "95%", "99%", "Max Response Time")
+    width = max(len(row["Name"]) for row in rows)
+    print(f"{'request':<{width}}  {'count':>7} {'fail':>5}    p50    p95    p99     max  (ms)")
+    for row in sorted(rows, key=lambda row: (row["Name"] == "Aggregated", row["Name"])):
+        figures = " ".join(f"{float(row[name] or 0):>6.0f}" for name in columns)
+        print(
+            f"{row['Name']:<{width}}  {row['Request Count']:>7} {row['Failure Count']:>5} {figures}"
+        )
+
+
+def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
+    if phase == "cold":
+        flush_redis(os.environ["REDIS_URL"])
+    prefix = ROOT / "var" / "load" / f"{args.scenario}-{phase}"
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "benchmarks" / "locustfile.py"),
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        str(args.users),
+        "--spawn-rate",
+        str(args.spawn_rate),
+        "--run-time",
+        args.run_time,
+        "--stop-timeout",
+        "10",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        *SCENARIOS[args.scenario],
+    ]
+    print(f"\n== {args.scenario} / {phase}: {' '.join(command[1:])}", flush=True)
+    sampler = LoadSampler()
+    cpu_before = cpu_seconds(server.pid)
+    started = time.monotonic()
+    sampler.start()
+    locust = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    sampler.done.set()
+    elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(server.pid)
+    if locust.returncode not in (0, 1):  # 1: some requests failed, still a result
+        print(locust.stdout[-3000:], locust.stderr[-3000:], sep="\n")
+        raise SystemExit(f"locust exited with code {locust.returncode}")
+    rows = read_stats(prefix)
+    print_table(rows)
+    aggregate = next(row for row in rows if row["Name"] == "Aggregated")
+    failures = read_failures(prefix)
+    for failure in failures[:10]:
+        print(f"  failure: {failure['Name']}: {failure['Error'][:160]} × {failure['Occurrences']}")
+    samples = sampler.samples or [os.getloadavg()[0]]
+    print(
+        f"load average (1 min) during the run: mean {sum(samples) / len(samples):.2f}, "
+        f"max {max(samples):.2f}; {os.cpu_count()} cores"
+    )
+    if cpu_before is not None and cpu_after is not None:
+        used = cpu_after - cpu_before
+        print(
+            f"server CPU: {used:.1f} s in {elapsed:.0f} s ({100 * used / elapsed:.0f} % of a core)"
+        )
+    p95 = float(aggregate["95%"] or 0)
+    failed = int(aggregate["Failure Count"])
+    requests_per_second = float(aggregate["Requests/s"] or 0)
+    met = failed == 0 and p95 < args.p95_target
+    print(
+        f"aggregate: {aggregate['Request Count']} requests ({requests_per_second:.1f}/s), "
+        f"{failed} failed, p95 {p95:.0f} ms — target p95 < {args.p95_target:.0f} ms and "
+        f"0 errors: {'met' if met else 'NOT met'}",
+        flush=True,
+    )
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="api")
+    parser.add_argument("--phases", default="cold,steady", help="cold and/or steady, in order")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--run-time", default="75s")
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
+    parser.add_argument("--throttle", default="1000000/minute", help="SMS_THROTTLE_USER")
+    parser.add_argument("--p95-target", type=float, default=300)
+    args = parser.parse_args()
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            parser.error(f"set {name} (the benchmark runs on PostgreSQL and Redis)")
+    phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
+    if any(phase not in ("cold", "steady") for phase in phases):
+        parser.error("phases are cold and steady")
+
+    port = args.port or free_port()
+    host = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "sms.asgi:application"],
+        cwd=ROOT,
+        env=server_env(args),
+        stdout=subprocess.DEVNULL,
+        stderr=open(ROOT / "var" / "load-server.log", "w"),  # noqa: SIM115
+    )
+    try:
+        wait_until_up(host, server)
+        print(f"daphne pid {server.pid} on {host}; load average now {os.getloadavg()[0]:.2f}")
+        results = [run_phase(args, phase, host, server) for phase in phases]
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
