@@ -1,19 +1,20 @@
 """Run benchmarks/locustfile.py against a real server and print its percentiles.
 
     DATABASE_URL=postgres://…/sms REDIS_URL=redis://127.0.0.1:6390/0 \
-    .venv/bin/python benchmarks/load.py --scenario analytics --phases cold,steady \
+    .venv/bin/python benchmarks/load.py --scenario analytics --phases cold,warm,steady \
         --users 50 --spawn-rate 10 --run-time 75s
 
 Starts one daphne process (``DEBUG=0``, the per-user API throttle raised so that 429s do
 not count as failures) on a free loopback port, waits until it answers, then runs locust
 headless once per phase with ``--csv var/load/<scenario>-<phase>``. ``cold`` first
 empties the Redis database in ``REDIS_URL`` (the analytics response cache, its
-generation counter and the throttle counters); ``steady`` runs on whatever the previous
-phase left cached. After each phase it prints, per request name and in aggregate, the
-request count, failures and p50/p95/p99/max in ms, the load average during the run and
-the CPU the server process used. The database is used as it is: load a dataset first
-(``manage.py seed_demo --size large``) and run ``manage.py rebuild_analytics`` after
-migrating.
+generation counter and the throttle counters); ``warm`` requests every analytics view
+the simulated accounts use once, one after another, unmeasured by locust; ``steady``
+runs on whatever the previous phases left cached. After each phase it prints, per
+request name and in aggregate, the request count, failures and p50/p95/p99/max in ms,
+the load average during the run and the CPU the server process used. The database is
+used as it is: load a dataset first (``manage.py seed_demo --size large``) and run
+``manage.py rebuild_analytics`` after migrating.
 """
 
 from __future__ import annotations
@@ -127,7 +128,20 @@ def print_table(rows: list[dict[str, str]]) -> None:
         )
 
 
+def warm_up(host: str) -> bool:
+    """Every analytics view of every account once (see the locustfile), not measured."""
+    print("\n== warm-up: every analytics view of every account, one after another", flush=True)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "locustfile.py"), "--warm", host], cwd=ROOT
+    )
+    print(f"warm-up took {time.monotonic() - started:.0f} s", flush=True)
+    return done.returncode == 0
+
+
 def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
+    if phase == "warm":
+        return warm_up(host)
     if phase == "cold":
         flush_redis(os.environ["REDIS_URL"])
     prefix = ROOT / "var" / "load" / f"{args.scenario}-{phase}"
@@ -198,7 +212,7 @@ def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="api")
-    parser.add_argument("--phases", default="cold,steady", help="cold and/or steady, in order")
+    parser.add_argument("--phases", default="cold,steady", help="cold, warm, steady, in order")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--run-time", default="75s")
@@ -210,8 +224,8 @@ def main() -> int:
         if not os.environ.get(name):
             parser.error(f"set {name} (the benchmark runs on PostgreSQL and Redis)")
     phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
-    if any(phase not in ("cold", "steady") for phase in phases):
-        parser.error("phases are cold and steady")
+    if any(phase not in ("cold", "warm", "steady") for phase in phases):
+        parser.error("phases are cold, warm and steady")
 
     port = args.port or free_port()
     host = f"http://127.0.0.1:{port}"

@@ -17,11 +17,17 @@ Two user classes; pick one (or both) by name after the file, bound the run with 
 
 Each simulated user signs in as the administrator (``SMS_LOAD_ADMIN_SHARE`` of them,
 default 0.3) or as one of ``SMS_LOAD_TEACHERS`` teachers (``teacher``, ``teacher2`` …,
-default 20), with the demo passwords of ``seed_demo`` unless ``SMS_LOAD_ADMIN_PASSWORD``
+default 10), with the demo passwords of ``seed_demo`` unless ``SMS_LOAD_ADMIN_PASSWORD``
 / ``SMS_LOAD_TEACHER_PASSWORD`` say otherwise. Tokens and the ids a user may see (its
 courses, a sample of its students and their class divisions) are fetched once per
 account, outside the measured requests, and shared by the simulated users of that
 account. Request names group URLs by shape (``/api/v1/grades/?course`` …), not by ids.
+
+Each account looks at a fixed, small set of analytics views (its own few filters, a
+sample of students and courses), as people return to the same screens; the analytics
+cache is per scope and filters, so this bounds what "warm" means.
+``python benchmarks/locustfile.py --warm URL`` requests every one of those views once
+(for a steady-state run) and prints how long that took.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ ADMIN = (
     os.environ.get("SMS_LOAD_ADMIN_PASSWORD", "admin"),
 )
 TEACHER_PASSWORD = os.environ.get("SMS_LOAD_TEACHER_PASSWORD", "teacher")
-TEACHERS = int(os.environ.get("SMS_LOAD_TEACHERS", "20"))
+TEACHERS = int(os.environ.get("SMS_LOAD_TEACHERS", "10"))
 ADMIN_SHARE = float(os.environ.get("SMS_LOAD_ADMIN_SHARE", "0.3"))
 SEMESTERS = ("1", "3", "5", "7")
 GRADE_CATEGORIES = ("Homework", "Quiz", "Midterm Exam", "Final Exam", "Participation", "Lab")
@@ -65,6 +71,9 @@ class Account:
     study_years: list[int] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
     records: dict[str, list[int]] = field(default_factory=dict)
+    analytics_filters: list[dict] = field(default_factory=list)
+    analytics_students: list[int] = field(default_factory=list)
+    analytics_courses: list[int] = field(default_factory=list)
     student_pages: int = 1
 
 
@@ -87,6 +96,7 @@ def load_account(host: str, username: str, password: str) -> Account:
     with _account_lock:
         if username in _accounts:
             return _accounts[username]
+        rng = random.Random(username)  # the same sample in every run and in the warm-up
         session = requests.Session()
         response = session.post(
             host + API + "/auth/token/",
@@ -100,7 +110,7 @@ def load_account(host: str, username: str, password: str) -> Account:
         account.courses = [row["id"] for row in courses["results"]]
         count = _get(session, host, "/students/", page_size=1)["count"]
         account.student_pages = max(1, -(-count // 50))
-        page = random.randint(1, max(1, -(-count // 200)))
+        page = rng.randint(1, max(1, -(-count // 200)))
         students = _get(session, host, "/students/", page_size=200, page=page, ordering="id")
         account.students = [row["id"] for row in students["results"]]
         account.divisions = sorted({row["class_division"] for row in students["results"]})
@@ -108,10 +118,43 @@ def load_account(host: str, username: str, password: str) -> Account:
         attendance = _get(session, host, "/attendance/", page_size=100, ordering="-date")
         account.dates = sorted({row["date"] for row in attendance["results"]}) or [""]
         for kind in RECORD_KINDS:
-            rows = _get(session, host, f"/{kind}/", course=random.choice(account.courses))
+            rows = _get(session, host, f"/{kind}/", course=rng.choice(account.courses))
             account.records[kind] = [row["id"] for row in rows["results"]]
+        account.analytics_filters = analytics_filters(account, rng)
+        account.analytics_students = rng.sample(account.students, min(25, len(account.students)))
+        account.analytics_courses = rng.sample(account.courses, min(25, len(account.courses)))
         _accounts[username] = account
         return account
+
+
+def analytics_filters(account: Account, rng: random.Random) -> list[dict]:
+    """No filter first, then a few courses, a class, two study years and two semesters."""
+    found: list[dict] = [{}]
+    found += [{"course": pk} for pk in rng.sample(account.courses, min(2, len(account.courses)))]
+    found += [{"class_division": rng.choice(account.divisions)}]
+    found += [{"study_year": year} for year in account.study_years[:2]]
+    found += [{"semester": semester} for semester in rng.sample(SEMESTERS, 2)]
+    return found
+
+
+def analytics_views(account: Account) -> list[tuple[str, dict]]:
+    """Every analytics request an ``AnalyticsUser`` of this account can make."""
+    views = []
+    for filters in account.analytics_filters:
+        for report in ("dashboard", "grades", "attendance", "courses"):
+            views.append((f"/analytics/{report}/", filters))
+        pages = range(1, 4) if not filters else range(1, 2)
+        for ordering in ANALYTICS_ORDERINGS:
+            views += [("/analytics/students/", {**filters, "ordering": ordering, "page": page})
+                      for page in pages]  # fmt: skip
+    views += [(f"/analytics/students/{pk}/", {}) for pk in account.analytics_students]
+    views += [(f"/analytics/courses/{pk}/", {}) for pk in account.analytics_courses]
+    return views
+
+
+def accounts_in_use() -> list[tuple[str, str]]:
+    teachers = [(teacher_name(n), TEACHER_PASSWORD) for n in range(1, TEACHERS + 1)]
+    return [ADMIN, *teachers] if ADMIN_SHARE > 0 else teachers
 
 
 class SignedInUser(HttpUser):
@@ -277,17 +320,11 @@ class AnalyticsUser(SignedInUser):
     """Reads of the analytics API with a realistic mix of filters."""
 
     def filters(self) -> dict:
-        """No filter half the time, else one of course / class / year / semester."""
-        choice = random.random()
-        if choice < 0.5:
+        """No filter half the time, else one of the account's course / class / year /
+        semester filters."""
+        if random.random() < 0.5:
             return {}
-        if choice < 0.7:
-            return {"course": self.course()}
-        if choice < 0.8:
-            return {"class_division": self.division()}
-        if choice < 0.9:
-            return {"study_year": self.study_year()}
-        return {"semester": random.choice(SEMESTERS)}
+        return random.choice(self.account.analytics_filters[1:])
 
     def analytics(self, path: str, name: str, **params) -> None:
         filters = self.filters()
@@ -302,17 +339,18 @@ class AnalyticsUser(SignedInUser):
     @tag("analytics")
     @task(4)
     def students(self) -> None:
-        self.analytics(
-            "/students/",
-            "students",
-            ordering=random.choice(ANALYTICS_ORDERINGS),
-            page=self.page(3),
-        )
+        filters = self.filters()
+        page = random.randint(1, 3) if not filters else 1  # a class has fewer than 50
+        label = "&".join(sorted(filters)) or "all"
+        ordering = random.choice(ANALYTICS_ORDERINGS)
+        params = {**filters, "ordering": ordering, "page": page}
+        self.read("/analytics/students/", f"analytics students [{label}]", **params)
 
     @tag("analytics")
     @task(3)
     def student_detail(self) -> None:
-        self.read(f"/analytics/students/{self.student()}/", "analytics students/{id}")
+        student = random.choice(self.account.analytics_students)
+        self.read(f"/analytics/students/{student}/", "analytics students/{id}")
 
     @tag("analytics")
     @task(2)
@@ -332,4 +370,30 @@ class AnalyticsUser(SignedInUser):
     @tag("analytics")
     @task(2)
     def course_detail(self) -> None:
-        self.read(f"/analytics/courses/{self.course()}/", "analytics courses/{id}")
+        course = random.choice(self.account.analytics_courses)
+        self.read(f"/analytics/courses/{course}/", "analytics courses/{id}")
+
+
+def warm(host: str) -> None:
+    """Request every analytics view of every account once, one after another."""
+    import time
+
+    total = started = time.perf_counter()
+    for username, password in accounts_in_use():
+        account = load_account(host, username, password)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {account.token}"
+        started = time.perf_counter()
+        views = analytics_views(account)
+        for path, params in views:
+            session.get(host + API + path, params=params, timeout=600).raise_for_status()
+        print(f"warm-up {username}: {len(views)} views in {time.perf_counter() - started:.1f} s")
+    print(f"warm-up done in {time.perf_counter() - total:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "--warm":
+        raise SystemExit("usage: locustfile.py --warm http://host:port")
+    warm(sys.argv[2])
