@@ -227,6 +227,7 @@ def main() -> int:
     if any(phase not in ("cold", "warm", "steady") for phase in phases):
         parser.error("phases are cold, warm and steady")
 
+    (ROOT / "var").mkdir(exist_ok=True)
     port = args.port or free_port()
     host = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
