@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from html import unescape
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from apps.notifications import events
@@ -109,6 +111,27 @@ def test_page_in_greek_shows_no_english_headings_or_buttons(client, admin_user, 
     assert [word for word in ENGLISH_UI[page] if word in greek] == []
 
 
+def test_import_preview_in_greek_labels_the_rows(client, admin_user):
+    client.force_login(admin_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "el"
+    upload = SimpleUploadedFile(
+        "students.csv",
+        b"student_id,first_name,last_name,email\nX1,Anna,Bell,not-an-email\n"
+        b"X2,Chris,Dale,chris@example.org\n",
+        content_type="text/csv",
+    )
+
+    response = client.post(
+        "/bulk/imports/new/",
+        {"resource": "students", "mode": "skip_invalid", "file": upload},
+        follow=True,
+    )
+
+    text = _visible_text(response.content.decode())
+    assert "Σφάλμα" in text
+    assert [word for word in ("Error", "New", "Confirm and import") if word in text] == []
+
+
 def test_admin_in_greek_translates_the_form_error_note(client, admin_user):
     client.force_login(admin_user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "el"
@@ -143,3 +166,14 @@ def test_import_notification_counts_are_in_the_site_language(settings, student_u
 
     notification = Notification.objects.get(recipient=student_user)
     assert notification.message == "νέες: 5, ενημερωμένες: 2, αμετάβλητες: 1, με σφάλματα: 0"
+
+
+def test_javascript_catalog_in_greek_serves_the_script_strings(client, student_user):
+    client.force_login(student_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "el"
+
+    page = client.get("/").content.decode()
+    catalog = client.get("/jsi18n/").content.decode()
+
+    assert 'src="/jsi18n/"' in page
+    assert json.dumps("Κλείσιμο") in catalog  # escaped, as in the JSON catalog

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Role
@@ -25,10 +25,10 @@ from apps.bulkio.models import ImportStatus, Resource, ScheduledExport
 
 # What the preview's row actions mean to the person reading it.
 ACTION_LABELS = {
-    "new": _lazy("New"),
-    "update": _lazy("Update"),
-    "skip": _lazy("Unchanged"),
-    "error": _lazy("Error"),
+    "new": gettext_lazy("New"),
+    "update": gettext_lazy("Update"),
+    "skip": gettext_lazy("Unchanged"),
+    "error": gettext_lazy("Error"),
 }
 # The wizard step each import status stands at: 1 upload, 2 preview, 3 confirm, 4 result.
 WIZARD_STEPS = {
