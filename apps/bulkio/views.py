@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Role
@@ -156,7 +156,11 @@ def import_rollback(request, pk: int):
         request.session[f"bulkio-conflicts-{job.pk}"] = [c.as_dict() for c in conflict.conflicts]
         messages.warning(
             request,
-            _("%(count)s rows were changed after the import; nothing was rolled back.")
+            ngettext(
+                "%(count)s row was changed after the import; nothing was rolled back.",
+                "%(count)s rows were changed after the import; nothing was rolled back.",
+                len(conflict.conflicts),
+            )
             % {"count": len(conflict.conflicts)},
         )
     except jobs.ImportRefused as error:

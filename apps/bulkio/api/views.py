@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -128,9 +129,12 @@ class ImportRollbackView(APIView):
         except jobs.RollbackConflict as conflict:
             return Response(
                 {
-                    "detail": _(
+                    "detail": ngettext(
+                        "%(count)s row was changed after the import. Roll back anyway with "
+                        "force=true, or leave the import in place.",
                         "%(count)s rows were changed after the import. Roll back anyway with "
-                        "force=true, or leave the import in place."
+                        "force=true, or leave the import in place.",
+                        len(conflict.conflicts),
                     )
                     % {"count": len(conflict.conflicts)},
                     "conflicts": [item.as_dict() for item in conflict.conflicts],
