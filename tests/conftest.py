@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import PASSWORD, AdminFactory, StudentUserFactory, TeacherFactory
 
@@ -16,6 +17,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked():
+    """A Greek request activates Greek for the whole thread; do not let it leak."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

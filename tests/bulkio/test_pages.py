@@ -65,7 +65,7 @@ def test_wizard_confirm_then_rollback_with_conflict_display(client, admin_user):
     refused = client.post(f"/bulk/imports/{job.pk}/rollback/", follow=True).content.decode()
     client.post(f"/bulk/imports/{job.pk}/rollback/", {"force": "1"})
 
-    assert "1 rows were changed after the import" in refused
+    assert "1 row was changed after the import" in refused
     assert "Grade: 70 → 33.00" in refused
     assert Grade.objects.get().grade == Decimal("10")
     assert client.get(job_url).context["job"].status == "rolled_back"
