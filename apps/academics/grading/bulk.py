@@ -8,7 +8,7 @@ runs and trend sums, produce the per-category totals that the pure rules finish:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.lookups import In
 
 from apps.academics.grading.decimals import ONE, ZERO, to_decimal
 from apps.academics.grading.keys import ATTENDANCE_KEY, EXAM_KEYS, category_key
@@ -68,25 +69,57 @@ def _id_list(ids: Iterable[int] | QuerySet | None) -> list[int] | QuerySet | Non
     return list(ids)
 
 
+class _LiteralIn(In):
+    """``column IN (1, 2, …)`` with the ids written into the statement: no bound-parameter
+    limit, and the planner filters the rows by index before any join, window or group."""
+
+    def process_rhs(self, compiler, connection):
+        return "(" + ", ".join(str(int(pk)) for pk in self.rhs) + ")", ()
+
+
 @dataclass(frozen=True)
 class _Scope:
-    """Filters shared by every bulk query: ids, dates, counted enrollments, live rows."""
+    """Filters shared by every bulk query: ids, dates, counted enrollments, live rows.
+
+    ``known`` ids were read from the counted enrollments (plain ints, never empty): they go
+    into the statements as literals instead of subqueries.
+    """
 
     student_ids: Any = None
     course_ids: Any = None
     date_from: date | None = None
     date_to: date | None = None
+    known: bool = False
 
     @property
     def empty(self) -> bool:
         return any(ids == [] for ids in (self.student_ids, self.course_ids))
 
     def _ids(self, queryset: QuerySet) -> QuerySet:
-        if self.student_ids is not None:
-            queryset = queryset.filter(student_id__in=self.student_ids)
-        if self.course_ids is not None:
-            queryset = queryset.filter(course_id__in=self.course_ids)
+        for column, ids in (("student_id", self.student_ids), ("course_id", self.course_ids)):
+            if ids is None:
+                continue
+            if self.known:
+                queryset = queryset.filter(_LiteralIn(F(column), ids))
+            else:
+                queryset = queryset.filter(**{f"{column}__in": ids})
         return queryset
+
+    def narrowed(self, pairs: list[tuple[int, int]]) -> _Scope:
+        """The same rows, restricted by the ids of these enrollments (all counted ones in
+        scope) rather than by the callers' id subqueries."""
+        if self.student_ids is None and self.course_ids is None:
+            return self
+        return replace(
+            self,
+            student_ids=None
+            if self.student_ids is None
+            else sorted({student_id for student_id, _course_id in pairs}),
+            course_ids=None
+            if self.course_ids is None
+            else sorted({course_id for _student_id, course_id in pairs}),
+            known=True,
+        )
 
     def enrollments(self) -> QuerySet:
         return self._ids(_counted_enrollments())
@@ -242,12 +275,16 @@ def _attendance_counts(scope: _Scope) -> dict[tuple[int, int], AttendanceCounts]
     return {pair: AttendanceCounts(**by_status) for pair, by_status in counts.items()}
 
 
-def _bulk_course_results(scope: _Scope) -> dict[tuple[int, int], CourseResult]:
-    pairs = list(scope.enrollments().values_list("student_id", "course_id"))
+def _bulk_course_results(
+    scope: _Scope, pairs: list[tuple[int, int]]
+) -> dict[tuple[int, int], CourseResult]:
+    """Results of these enrollments; ``scope`` is narrowed to them (``_Scope.narrowed``)."""
+    if not pairs:
+        return {}
     courses = {
         course_id: (parse_rules(rules), penalty, credits, code)
         for course_id, rules, penalty, credits, code in Course.objects.order_by()
-        .filter(id__in=scope.enrollments().values("course_id"))
+        .filter(_LiteralIn(F("id"), sorted({course_id for _student_id, course_id in pairs})))
         .values_list("id", "evaluation_rules", "absence_penalty", "credits", "course_code")
     }
     totals = _grade_totals(scope)
@@ -271,6 +308,10 @@ def _bulk_course_results(scope: _Scope) -> dict[tuple[int, int], CourseResult]:
     return results
 
 
+def _counted_pairs(scope: _Scope) -> list[tuple[int, int]]:
+    return list(scope.enrollments().values_list("student_id", "course_id"))
+
+
 def course_results(
     *,
     student_ids: Iterable[int] | QuerySet | None = None,
@@ -280,10 +321,13 @@ def course_results(
 ) -> dict[tuple[int, int], CourseResult]:
     """Results of every counted enrollment in scope, keyed by (student_id, course_id).
 
-    Eight queries however many students; ids may be lists or ``values("id")`` querysets.
+    At most eight queries however many students; ids may be lists or ``values("id")`` querysets.
     """
     scope = _Scope(_id_list(student_ids), _id_list(course_ids), date_from, date_to)
-    return {} if scope.empty else _bulk_course_results(scope)
+    if scope.empty:
+        return {}
+    pairs = _counted_pairs(scope)
+    return _bulk_course_results(scope.narrowed(pairs), pairs)
 
 
 def student_summaries(
@@ -293,7 +337,7 @@ def student_summaries(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> dict[int, StudentSummary]:
-    """Summaries keyed by student id, ten queries however many students.
+    """Summaries keyed by student id, at most ten queries however many students.
 
     Without ``course_ids`` every live student in scope is included, also those with no
     courses; with it, the students counted in those courses.
@@ -301,15 +345,18 @@ def student_summaries(
     scope = _Scope(_id_list(student_ids), _id_list(course_ids), date_from, date_to)
     if scope.empty:
         return {}
-    results = _bulk_course_results(scope)
-    trends = _trend_sums(scope)
+    pairs = _counted_pairs(scope)
+    narrowed = scope.narrowed(pairs)
+    results = _bulk_course_results(narrowed, pairs)
+    # Every grade in scope belongs to one of these enrollments.
+    trends = _trend_sums(narrowed) if pairs else {}
     if course_ids is None:
         students = Student.objects.order_by()
         if scope.student_ids is not None:
             students = students.filter(id__in=scope.student_ids)
         student_list = list(students.values_list("id", flat=True))
     else:
-        student_list = list(scope.enrollments().values_list("student_id", flat=True).distinct())
+        student_list = sorted({student_id for student_id, _course_id in pairs})
     by_student: dict[int, list[CourseResult]] = {student_id: [] for student_id in student_list}
     for (student_id, _course_id), result in results.items():
         by_student.setdefault(student_id, []).append(result)
