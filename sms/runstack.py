@@ -39,6 +39,7 @@ DEMO_LOGINS = (("admin", "admin"), ("teacher", "teacher"), ("student", "student"
 class ProcessSpec:
     name: str
     argv: tuple[str, ...]
+    pass_fds: tuple[int, ...] = ()
 
 
 @dataclass
@@ -120,19 +121,42 @@ def embedded_redis(workdir: Path, port: int) -> tuple[ProcessSpec, str]:
     return spec, f"redis://:{password}@127.0.0.1:{port}/0"
 
 
-def app_specs(python: str, host: str, port: int, env: Mapping[str, str]) -> list[ProcessSpec]:
+def web_specs(
+    python: str, host: str, port: int, processes: int, listen_fd: int | None
+) -> list[ProcessSpec]:
+    """One daphne on host:port, or several sharing one listening socket (the kernel
+    spreads connections between them), as N web processes would behind a proxy."""
+    if processes <= 1 or listen_fd is None:
+        argv = (python, "-m", "daphne", "-b", host, "-p", str(port), "sms.asgi:application")
+        return [ProcessSpec("web", argv)]
+    argv = (python, "-m", "daphne", "--fd", str(listen_fd), "sms.asgi:application")
+    return [ProcessSpec(f"web{n}", argv, (listen_fd,)) for n in range(1, processes + 1)]
+
+
+def app_specs(
+    python: str, host: str, port: int, env: Mapping[str, str], listen_fd: int | None = None
+) -> list[ProcessSpec]:
     concurrency = env.get("CELERY_CONCURRENCY", "2")
     pool = env.get("CELERY_POOL", "prefork")
     celery = (python, "-m", "celery", "-A", "sms")
     return [
-        ProcessSpec(
-            "web", (python, "-m", "daphne", "-b", host, "-p", str(port), "sms.asgi:application")
-        ),
+        *web_specs(python, host, port, web_processes(env), listen_fd),
         ProcessSpec(
             "worker", (*celery, "worker", "-l", "info", "-P", pool, "--concurrency", concurrency)
         ),
         ProcessSpec("beat", (*celery, "beat", "-l", "info")),
     ]
+
+
+def web_processes(env: Mapping[str, str]) -> int:
+    return max(1, int(env.get("WEB_CONCURRENCY", "2")))
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The web processes' shared socket, inherited by each daphne through ``--fd``."""
+    server = socket.create_server((host, port), backlog=1024)
+    server.set_inheritable(True)
+    return server
 
 
 def child_env(base: Mapping[str, str], redis_url: str) -> dict[str, str]:
@@ -161,6 +185,7 @@ def start_child(spec: ProcessSpec, env: Mapping[str, str], output: Output) -> Ch
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        pass_fds=spec.pass_fds,
     )
     assert process.stdout is not None
     pump = threading.Thread(
@@ -276,8 +301,14 @@ def supervise(children: Sequence[Child], stop: threading.Event, output: Output) 
 def start_apps(
     args: argparse.Namespace, env: Mapping[str, str], output: Output, children: list[Child]
 ) -> None:
-    for spec in app_specs(sys.executable, args.host, args.port, env):
-        children.append(start_child(spec, env, output))
+    listener = listening_socket(args.host, args.port) if web_processes(env) > 1 else None
+    try:
+        listen_fd = listener.fileno() if listener is not None else None
+        for spec in app_specs(sys.executable, args.host, args.port, env, listen_fd):
+            children.append(start_child(spec, env, output))
+    finally:
+        if listener is not None:
+            listener.close()  # the web processes hold their own copies
 
 
 def stop_all(children: Sequence[Child], timeout: float, output: Output) -> None:

@@ -89,6 +89,15 @@ def test_app_specs_bind_web_to_host_and_port_and_size_the_worker():
     assert by_name["worker"][by_name["worker"].index("--concurrency") + 1] == "4"
 
 
+def test_app_specs_share_one_listening_socket_between_web_processes():
+    specs = runstack.app_specs("python", "127.0.0.1", 8123, {"WEB_CONCURRENCY": "3"}, 7)
+
+    web = [spec for spec in specs if spec.name.startswith("web")]
+    assert [spec.name for spec in web] == ["web1", "web2", "web3"]
+    assert all(spec.argv[-3:] == ("--fd", "7", "sms.asgi:application") for spec in web)
+    assert all(spec.pass_fds == (7,) for spec in web)
+
+
 def test_start_child_prefixes_each_output_line_with_the_child_name(output):
     child = python_child("echo", "print('first'); print('second')", output)
 
