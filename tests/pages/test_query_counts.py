@@ -22,7 +22,7 @@ EXPECTED = {
     "course_roster": 15,
     "grade_grid": 16,
     "attendance_sheet": 8,
-    "student_profile": 17,
+    "student_profile": 16,
 }
 
 
