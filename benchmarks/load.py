@@ -4,15 +4,17 @@
     .venv/bin/python benchmarks/load.py --scenario analytics --phases cold,warm,steady \
         --users 50 --spawn-rate 10 --run-time 75s
 
-Starts one daphne process (``DEBUG=0``, the per-user API throttle raised so that 429s do
-not count as failures) on a free loopback port, waits until it answers, then runs locust
+Starts ``--web-processes`` daphne processes (default 2; ``DEBUG=0``, the per-user API
+throttle raised so that 429s do not count as failures) on a free loopback port, sharing
+one listening socket as the run command does (``sms.runstack.web_specs``), waits until
+it answers, then runs locust
 headless once per phase with ``--csv var/load/<scenario>-<phase>``. ``cold`` first
 empties the Redis database in ``REDIS_URL`` (the analytics response cache, its
 generation counter and the throttle counters); ``warm`` requests every analytics view
 the simulated accounts use once, one after another, unmeasured by locust; ``steady``
 runs on whatever the previous phases left cached. After each phase it prints, per
 request name and in aggregate, the request count, failures and p50/p95/p99/max in ms,
-the load average during the run and the CPU the server process used. The database is
+the load average during the run and the CPU the server processes used. The database is
 used as it is: load a dataset first (``manage.py seed_demo --size large``) and run
 ``manage.py rebuild_analytics`` after migrating.
 """
@@ -34,6 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from sms.runstack import listening_socket, web_specs  # noqa: E402
+
 SCENARIOS = {
     "api": ["ApiUser"],
     "analytics": ["AnalyticsUser"],
@@ -59,11 +65,12 @@ def server_env(args) -> dict[str, str]:
     return env
 
 
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def wait_until_up(url: str, servers: list[subprocess.Popen], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with code {process.returncode}")
+        for process in servers:
+            if process.poll() is not None:
+                raise SystemExit(f"a server process exited with code {process.returncode}")
         try:
             urllib.request.urlopen(url + "/api/v1/auth/token/", timeout=2)
         except urllib.error.HTTPError:
@@ -81,13 +88,16 @@ def flush_redis(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux ``/proc``), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time of processes (Linux ``/proc``), or None elsewhere."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class LoadSampler(threading.Thread):
@@ -139,7 +149,7 @@ def warm_up(host: str) -> bool:
     return done.returncode == 0
 
 
-def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
+def run_phase(args, phase: str, host: str, servers: list[subprocess.Popen]) -> bool:
     if phase == "warm":
         return warm_up(host)
     if phase == "cold":
@@ -170,13 +180,14 @@ def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
     ]
     print(f"\n== {args.scenario} / {phase}: {' '.join(command[1:])}", flush=True)
     sampler = LoadSampler()
-    cpu_before = cpu_seconds(server.pid)
+    pids = [server.pid for server in servers]
+    cpu_before = cpu_seconds(pids)
     started = time.monotonic()
     sampler.start()
     locust = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     sampler.done.set()
     elapsed = time.monotonic() - started
-    cpu_after = cpu_seconds(server.pid)
+    cpu_after = cpu_seconds(pids)
     if locust.returncode not in (0, 1):  # 1: some requests failed, still a result
         print(locust.stdout[-3000:], locust.stderr[-3000:], sep="\n")
         raise SystemExit(f"locust exited with code {locust.returncode}")
@@ -194,7 +205,8 @@ def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
     if cpu_before is not None and cpu_after is not None:
         used = cpu_after - cpu_before
         print(
-            f"server CPU: {used:.1f} s in {elapsed:.0f} s ({100 * used / elapsed:.0f} % of a core)"
+            f"server CPU ({len(pids)} processes): {used:.1f} s in {elapsed:.0f} s "
+            f"({100 * used / elapsed:.0f} % of a core)"
         )
     p95 = float(aggregate["95%"] or 0)
     failed = int(aggregate["Failure Count"])
@@ -209,6 +221,47 @@ def run_phase(args, phase: str, host: str, server: subprocess.Popen) -> bool:
     return met
 
 
+def start_servers(args, port: int) -> list[subprocess.Popen]:
+    """``--web-processes`` daphne processes on 127.0.0.1:port, as the run command starts
+    them: one binds the port itself, several share one inherited listening socket."""
+    listener = listening_socket("127.0.0.1", port) if args.web_processes > 1 else None
+    listen_fd = listener.fileno() if listener is not None else None
+    env = server_env(args)
+    log = open(ROOT / "var" / "load-server.log", "w")  # noqa: SIM115
+    servers = []
+    try:
+        for spec in web_specs(sys.executable, "127.0.0.1", port, args.web_processes, listen_fd):
+            servers.append(
+                subprocess.Popen(
+                    spec.argv,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    pass_fds=spec.pass_fds,
+                )
+            )
+    except BaseException:
+        stop_servers(servers)
+        raise
+    finally:
+        log.close()  # each process holds its own copy
+        if listener is not None:
+            listener.close()  # likewise
+    return servers
+
+
+def stop_servers(servers: list[subprocess.Popen]) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="api")
@@ -217,6 +270,9 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--run-time", default="75s")
     parser.add_argument("--port", type=int, default=0, help="default: a free one")
+    parser.add_argument(
+        "--web-processes", type=int, default=2, help="daphne processes sharing one socket"
+    )
     parser.add_argument("--throttle", default="1000000/minute", help="SMS_THROTTLE_USER")
     parser.add_argument("--p95-target", type=float, default=300)
     args = parser.parse_args()
@@ -226,27 +282,23 @@ def main() -> int:
     phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
     if any(phase not in ("cold", "warm", "steady") for phase in phases):
         parser.error("phases are cold, warm and steady")
+    if args.web_processes < 1:
+        parser.error("--web-processes must be at least 1")
 
     (ROOT / "var").mkdir(exist_ok=True)
     port = args.port or free_port()
     host = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "sms.asgi:application"],
-        cwd=ROOT,
-        env=server_env(args),
-        stdout=subprocess.DEVNULL,
-        stderr=open(ROOT / "var" / "load-server.log", "w"),  # noqa: SIM115
-    )
+    servers = start_servers(args, port)
     try:
-        wait_until_up(host, server)
-        print(f"daphne pid {server.pid} on {host}; load average now {os.getloadavg()[0]:.2f}")
-        results = [run_phase(args, phase, host, server) for phase in phases]
+        wait_until_up(host, servers)
+        pids = ", ".join(str(server.pid) for server in servers)
+        print(
+            f"{len(servers)} daphne process(es) (pid {pids}) on {host}; "
+            f"load average now {os.getloadavg()[0]:.2f}"
+        )
+        results = [run_phase(args, phase, host, servers) for phase in phases]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_servers(servers)
     return 0 if all(results) else 1
 
 
