@@ -289,7 +289,10 @@ class Grade(models.Model):
     assignment_name = models.CharField(_("assignment"), max_length=200)
     category = models.CharField(_("category"), max_length=100)
     grade = models.DecimalField(
-        _("grade"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        _("grade"),
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"), message=_("A grade cannot be negative."))],
     )
     max_grade = models.DecimalField(
         _("max grade"),

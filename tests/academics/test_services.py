@@ -261,3 +261,16 @@ def test_attendance_status_accepts_any_case_and_greek_words(db, teacher_user, ty
     )
 
     assert record.status == stored
+
+
+def test_grade_create_refuses_negative_grade_in_plain_words(db, teacher_user):
+    student, course = StudentFactory(), CourseFactory()
+    enroll(student, course)
+
+    with pytest.raises(ValidationError) as error:
+        services.grade_create(
+            student=student, course=course, assignment_name="HW1", category="Homework",
+            grade=Decimal("-5"), actor=teacher_user,
+        )  # fmt: skip
+
+    assert error.value.message_dict["grade"] == ["A grade cannot be negative."]
