@@ -1,36 +1,18 @@
 """The dashboard in a real browser: charts drawn, a filter changes them without a reload."""
 
-import os
-
 import pytest
 from django.conf import settings
 
+from tests.chromium import browser_context
 from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def browser_page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            headless=True, executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
+    with browser_context() as context:
         yield context
-        context.close()
-        browser.close()
 
 
 def _letter_counts(page) -> list[int]:

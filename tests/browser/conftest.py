@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import CHROMIUM, launch
 from tests.factories import (
     PASSWORD,
     CourseFactory,
@@ -25,15 +26,6 @@ from tests.factories import (
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = os.environ.get("SMS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -50,9 +42,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         yield browser
         browser.close()
 

@@ -1,37 +1,19 @@
 """The import wizard in a real browser: upload → preview → confirm → result → rollback."""
 
-import os
-
 import pytest
 
 from apps.academics.models import Grade
+from tests import chromium
 from tests.factories import AdminFactory, CourseFactory, EnrollmentFactory, StudentFactory
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def browser_context():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            headless=True, executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
+    with chromium.browser_context() as context:
         context.set_default_timeout(15_000)
         yield context
-        context.close()
-        browser.close()
 
 
 def test_wizard_imports_and_rolls_back_grades(

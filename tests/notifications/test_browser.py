@@ -5,18 +5,10 @@ import os
 import pytest
 
 from apps.notifications import livestack
+from tests import chromium
 from tests.integration.conftest import missing_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 SETUP = """
 import datetime as dt, json
@@ -67,9 +59,7 @@ def test_browser_badge_and_toast_update_live_when_a_grade_is_posted(live_site):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            headless=True, executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = chromium.launch(playwright)
         page = browser.new_page()
         page.goto(live_site["url"] + "/accounts/login/")
         page.fill("input[name=username]", "browser_student")
