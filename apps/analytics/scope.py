@@ -101,15 +101,8 @@ class AnalyticsScope:
             or self.restricts_courses
         )
 
-    def _pairs(self, queryset: QuerySet) -> QuerySet:
-        """Rows of live students in live, in-scope courses, whose enrollment is not dropped."""
-        queryset = queryset.filter(
-            Exists(
-                Enrollment.objects.filter(
-                    student_id=OuterRef("student_id"), course_id=OuterRef("course_id")
-                ).exclude(status=EnrollmentStatus.DROPPED)
-            )
-        )
+    def _within_scope(self, queryset: QuerySet) -> QuerySet:
+        """Rows whose student and course are in scope (or merely live, when unrestricted)."""
         if self.restricts_students:
             queryset = queryset.filter(student_id__in=self.students.values("pk"))
         else:
@@ -120,18 +113,21 @@ class AnalyticsScope:
             queryset = queryset.filter(course__deleted_at__isnull=True)
         return queryset
 
+    def _pairs(self, queryset: QuerySet) -> QuerySet:
+        """Rows of live students in live, in-scope courses, whose enrollment is not dropped."""
+        queryset = queryset.filter(
+            Exists(
+                Enrollment.objects.filter(
+                    student_id=OuterRef("student_id"), course_id=OuterRef("course_id")
+                ).exclude(status=EnrollmentStatus.DROPPED)
+            )
+        )
+        return self._within_scope(queryset)
+
     @cached_property
     def enrollments(self) -> QuerySet[Enrollment]:
         queryset = Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED)
-        if self.restricts_students:
-            queryset = queryset.filter(student_id__in=self.students.values("pk"))
-        else:
-            queryset = queryset.filter(student__deleted_at__isnull=True)
-        if self.restricts_courses:
-            queryset = queryset.filter(course_id__in=self.courses.values("pk"))
-        else:
-            queryset = queryset.filter(course__deleted_at__isnull=True)
-        return queryset
+        return self._within_scope(queryset)
 
     @cached_property
     def grades(self) -> QuerySet[Grade]:
