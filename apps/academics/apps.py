@@ -6,3 +6,9 @@ class AcademicsConfig(AppConfig):
     name = "apps.academics"
     label = "academics"
     verbose_name = _("Academics")
+
+    def ready(self) -> None:
+        from apps.academics import notices, signals
+
+        signals.connect()
+        notices.connect()

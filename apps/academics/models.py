@@ -221,6 +221,22 @@ class EnrollmentStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
+COUNTED_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def counted(self):
+        """The enrollments that count everywhere (SPEC §2.1): not dropped, and of a live
+        student in a live course. Lists, scopes, analytics and notices all use this."""
+        # Excluding the (few) soft-deleted ids is an anti-join; filtering on the joined
+        # rows' deleted_at would join every enrollment to both tables.
+        return (
+            self.filter(status__in=COUNTED_STATUSES)
+            .exclude(student_id__in=Student.all_objects.deleted().values("pk"))
+            .exclude(course_id__in=Course.all_objects.deleted().values("pk"))
+        )
+
+
 class Enrollment(models.Model):
     student = models.ForeignKey(
         Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="enrollments"
@@ -240,6 +256,8 @@ class Enrollment(models.Model):
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
+    objects = EnrollmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("enrollment")
         verbose_name_plural = _("enrollments")
@@ -258,6 +276,13 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} → {self.course_id} ({self.get_status_display()})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # Remember the pair as loaded: moving an enrollment must refresh both courses.
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_pair = (instance.__dict__.get("student_id"), instance.__dict__.get("course_id"))
+        return instance
 
 
 def _require_enrollment(student_id, course_id, known_enrollments=None) -> None:

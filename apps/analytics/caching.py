@@ -1,6 +1,7 @@
 """Cached analytics responses, keyed by role scope, filters and a generation counter.
 
-Any write that changes a figure bumps the generation (see ``apps.analytics.signals``),
+Any committed write of school data bumps the generation (``apps.analytics.signals``
+listens to the change hook),
 so every older entry simply stops being looked up and expires on its own; the next read
 computes fresh figures. The generation lives in the shared cache (Redis in production),
 so all web processes and workers agree on it.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -36,7 +37,7 @@ def generation() -> str:
     return str(value)
 
 
-def _bump() -> None:
+def bump_generation() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
 
 
@@ -47,29 +48,8 @@ def clear_cached_figures() -> None:
     stops a read that ran during the transaction from caching pre-commit figures under
     the new generation.
     """
-    _bump()
-    transaction.on_commit(_bump)
-
-
-def invalidate_analytics(
-    *, student_ids: Iterable[int] | None = None, course_ids: Iterable[int] | None = None
-) -> None:
-    """After a bulk write that bypassed model signals: forget the cached figures and
-    refresh the stored results on commit.
-
-    With ids, only what they touch is recomputed (the students, every student of the
-    courses, and the attendance/grade aggregates of their courses); with none, every
-    stored result is rebuilt.
-    """
-    from apps.analytics import results
-
-    clear_cached_figures()
-    if student_ids is None and course_ids is None:
-        results.schedule(everything=True)
-    else:
-        results.schedule(
-            student_cascade=list(student_ids or ()), course_cascade=list(course_ids or ())
-        )
+    bump_generation()
+    transaction.on_commit(bump_generation)
 
 
 def entry_key(*parts: str) -> str:

@@ -5,9 +5,8 @@
 * ``refresh_results(student_ids=…, course_ids=…)`` recomputes what those ids touch: the
   engine results of the students (and of every student of the courses), and the attendance
   slots and grade buckets of the courses (and of every course of the students).
-* Writes through models are collected per thread by the signals (``schedule``) and
-  refreshed once when the transaction commits, or earlier when a read in the same
-  transaction asks for the stored figures (``flush_pending``).
+* Committed changes arrive through the change hook (``refresh_for_change``); a read inside
+  a transaction that has written applies what it wrote so far first (``flush_pending``).
 
 Rows are replaced set-based: one bulk delete and batched ``bulk_create`` per table.
 """
@@ -25,8 +24,9 @@ from django.db.models import Count, F
 from django.db.models.functions import Round
 from django.utils import timezone, translation
 
-from apps.academics import grading
+from apps.academics import changes, grading
 from apps.academics.models import Attendance, Enrollment, EnrollmentStatus, Grade
+from apps.analytics.caching import bump_generation
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
 from apps.analytics.scope import grade_percentage
 
@@ -316,86 +316,59 @@ def rebuild_results() -> RebuildTimings:
         started = time.perf_counter()
         _write_slots(None)
         timings.seconds["slots"] = time.perf_counter() - started
-    _pending().clear()
     return timings
 
 
-# --- Writes collected per transaction ----------------------------------------------------
-@dataclass
-class _Pending:
-    students: set[int] = field(default_factory=set)  # engine rows only
-    courses: set[int] = field(default_factory=set)  # slots and buckets only
-    attendance_courses: set[int] = field(default_factory=set)  # attendance slots only
-    grade_courses: set[int] = field(default_factory=set)  # grade buckets only
-    student_cascade: set[int] = field(default_factory=set)  # + every course of the student
-    course_cascade: set[int] = field(default_factory=set)  # + every student of the course
-    everything: bool = False
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.everything
-            or self.students
-            or self.courses
-            or self.attendance_courses
-            or self.grade_courses
-            or self.student_cascade
-            or self.course_cascade
-        )
-
-    def clear(self) -> None:
-        self.__init__()
-
-
+# --- Refresh on change ------------------------------------------------------------------
 _local = threading.local()
 
 
-def _pending() -> _Pending:
-    if not hasattr(_local, "pending"):
-        _local.pending = _Pending()
-    return _local.pending
+def refresh_for_change(change: changes.Change) -> None:
+    """Refresh the stored rows a committed change touched (``records_changed`` receiver).
 
-
-def schedule(
-    *,
-    students: Iterable[int] = (),
-    courses: Iterable[int] = (),
-    attendance_courses: Iterable[int] = (),
-    grade_courses: Iterable[int] = (),
-    student_cascade: Iterable[int] = (),
-    course_cascade: Iterable[int] = (),
-    everything: bool = False,
-) -> None:
-    """Remember what a write touched; refresh once when the transaction commits.
-
-    Registering a callback per write is cheap: the first one to run refreshes everything
-    collected, the others find nothing left. Ids left by a rolled-back transaction are
-    refreshed with the next batch (harmless: the rows are recomputed from the data).
+    A change already applied by a read inside its own transaction (``flush_pending``) is
+    not computed twice.
     """
-    pending = _pending()
-    pending.students.update(students)
-    pending.courses.update(courses)
-    pending.attendance_courses.update(attendance_courses)
-    pending.grade_courses.update(grade_courses)
-    pending.student_cascade.update(student_cascade)
-    pending.course_cascade.update(course_cascade)
-    pending.everything = pending.everything or everything
-    transaction.on_commit(flush_pending)
+    if getattr(_local, "flushed", None) is change:
+        _local.flushed = None
+        return
+    _local.flushed = None
+    _refresh_change(change)
 
 
 def flush_pending() -> None:
-    """Refresh what the writes of this thread touched (nothing when nothing is pending)."""
-    pending = _pending()
-    if not pending:
+    """Before a read inside an open transaction: apply what it has written so far."""
+    change = changes.uncommitted_change()
+    if change is None or getattr(_local, "flushed", None) is change:
         return
-    everything = pending.everything
-    students = set(pending.students) | set(pending.student_cascade)
-    courses = set(pending.courses) | set(pending.course_cascade)
-    student_cascade, course_cascade = set(pending.student_cascade), set(pending.course_cascade)
-    attendance_courses, grade_courses = set(pending.attendance_courses), set(pending.grade_courses)
-    pending.clear()
-    if everything:
+    bump_generation()
+    _refresh_change(change)
+    _local.flushed = change
+
+
+def _refresh_change(change: changes.Change) -> None:
+    if change.everything:
         rebuild_results()
         return
+    kinds = change.kinds
+    students: set[int] = set()
+    courses: set[int] = set()
+    attendance_courses: set[int] = set()
+    grade_courses: set[int] = set()
+    if kinds & {changes.ENROLLMENT, changes.GRADE, changes.ATTENDANCE, changes.DAILY_PERFORMANCE}:
+        students.update(change.student_ids)
+    if changes.ENROLLMENT in kinds:
+        courses.update(change.course_ids)
+    if changes.GRADE in kinds:
+        grade_courses.update(change.course_ids)
+    if changes.ATTENDANCE in kinds:
+        attendance_courses.update(change.course_ids)
+    # A student's or a course's own row (class, year, rules, soft delete) touches every
+    # figure of the other side of its enrollments.
+    student_cascade = set(change.student_ids) if changes.STUDENT in kinds else set()
+    course_cascade = set(change.course_ids) if changes.COURSE in kinds else set()
+    students |= student_cascade
+    courses |= course_cascade
     for chunk in _chunks(course_cascade):
         students.update(
             Enrollment.objects.filter(course_id__in=chunk).values_list("student_id", flat=True)
@@ -404,4 +377,5 @@ def flush_pending() -> None:
         courses.update(
             Enrollment.objects.filter(student_id__in=chunk).values_list("course_id", flat=True)
         )
-    _refresh(students, courses, attendance_courses, grade_courses)
+    if students or courses or attendance_courses or grade_courses:
+        _refresh(students, courses, attendance_courses, grade_courses)

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.academics import changes
+from apps.academics.changes import record_change
 from apps.academics.models import Course, Student
 from apps.accounts.models import Role, User
 from apps.bulkio.importing.apply import write_plan
@@ -34,6 +36,13 @@ logger = logging.getLogger(__name__)
 
 ERRORS_CAP = 10_000
 MARK_RESOURCES = ("grades", "attendance")
+RESOURCE_KINDS = {
+    "students": changes.STUDENT,
+    "courses": changes.COURSE,
+    "enrollments": changes.ENROLLMENT,
+    "grades": changes.GRADE,
+    "attendance": changes.ATTENDANCE,
+}
 
 
 class ImportRefused(Exception):
@@ -274,7 +283,7 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
                 actor=actor,
                 progress=lambda fraction: set_progress(job.pk, 50 + fraction * 50),
             )
-            _refresh_analytics(job)
+            _announce_changes(job, actor=actor, source="import")
     except _Abort as abort:
         job.totals = abort.plan.totals
         job.preview = preview_payload(abort.plan)
@@ -345,12 +354,12 @@ def rollback_import(job: ImportJob, *, actor: User, force: bool = False) -> dict
         job.rolled_back_by = actor
         job.timings = {**job.timings, "rollback": round(time.perf_counter() - started, 3)}
         job.save(update_fields=["status", "rolled_back_at", "rolled_back_by", "timings"])
-        _refresh_analytics(job)
+        _announce_changes(job, actor=actor, source="rollback")
     return counts
 
 
-def _refresh_analytics(job: ImportJob) -> None:
-    """Recompute the stored analytics for just what the import touched (on commit).
+def _announce_changes(job: ImportJob, *, actor, source: str) -> None:
+    """Record what the import (or its rollback) touched in the change hook.
 
     The bulk writes bypass model signals, so the ids come from the job's change records:
     the rows themselves for students and courses; for marks and enrollments, their
@@ -358,8 +367,6 @@ def _refresh_analytics(job: ImportJob) -> None:
     rows that were created or removed (update records keep only the changed fields).
     """
     from django.apps import apps as django_apps
-
-    from apps.analytics.caching import invalidate_analytics
 
     changes = ImportChange.objects.filter(
         job=job
@@ -379,7 +386,14 @@ def _refresh_analytics(job: ImportJob) -> None:
                 student_ids.add(student_id)
                 course_ids.add(course_id)
             _add_recorded_keys(changes.filter(model=label), student_ids, course_ids)
-    invalidate_analytics(student_ids=student_ids, course_ids=course_ids)
+    record_change(
+        kinds=[RESOURCE_KINDS[job.resource]],
+        student_ids=student_ids,
+        course_ids=course_ids,
+        actor=actor,
+        source=source,
+        origin=f"import:{job.pk}",
+    )
 
 
 def _add_recorded_keys(changes, student_ids: set[int], course_ids: set[int]) -> None:
