@@ -40,9 +40,9 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from apps.academics.filtering import RecordFilters  # noqa: E402
 from apps.academics.models import Course, Enrollment, Grade, Student  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
-from apps.analytics.filters import AnalyticsFilters  # noqa: E402
 from apps.bulkio import exporting  # noqa: E402
 from apps.bulkio.importing import jobs  # noqa: E402
 from apps.bulkio.importing.plan import build_plan  # noqa: E402
@@ -147,12 +147,12 @@ def main() -> None:
     timed("100,000 grades apply", "< 10 s", lambda: jobs.confirm_import(job, actor=admin))
     job.refresh_from_db()
     assert job.status == "applied" and Grade.objects.count() == GRADES, job.error_message
-    request = exporting.make_request("grades", "csv", [], AnalyticsFilters())
+    request = exporting.make_request("grades", "csv", [], RecordFilters())
     size = timed(
         "export 100,000 grades CSV", "< 1 s", lambda: len(exporting.to_csv(request, admin))
     )
     print(f"   ({size / 1e6:.1f} MB)")
-    request = exporting.make_request("grades", "xlsx", [], AnalyticsFilters())
+    request = exporting.make_request("grades", "xlsx", [], RecordFilters())
     timed("export 100,000 grades XLSX", "< 8 s", lambda: exporting.to_xlsx(request, admin))
     # Class A1 (500 students × 10 courses) on one day: 5,000 rows.
     one_day = dt.date(2025, 10, 1)
@@ -160,7 +160,7 @@ def main() -> None:
         "grades",
         "pdf",
         [],
-        AnalyticsFilters(class_division="A1", date_from=one_day, date_to=one_day),
+        RecordFilters(class_division="A1", date_from=one_day, date_to=one_day),
     )
     count = exporting.count_rows(request, admin)
     timed(f"export {count:,}-row PDF", "< 15 s",

@@ -27,7 +27,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sms.settings")
 
 import psutil  # noqa: E402
 
-from apps.notifications import livestack  # noqa: E402
+from tests.support import livestack  # noqa: E402
 
 SENDER = """
 import json, random, time
@@ -40,7 +40,7 @@ get_channel_layer()  # loaded once per process in a real web process or worker
 mode, count, rate = {mode!r}, {count}, {rate}
 if mode == "broadcast":
     started = time.time()
-    notify(recipients=list(users.values()), kind="broadcast", title="b",
+    notify(user_ids=[u.pk for u in users.values()], kind="broadcast", title="b",
            data={{"t": started, "probe": "broadcast", "round": {round}}})
     print(json.dumps((time.time() - started) * 1000))
 else:
@@ -48,7 +48,7 @@ else:
     start = time.perf_counter()
     for i in range(count):
         target = users[random.choice(ids)]
-        notify(recipients=[target], kind="system", title="t",
+        notify(user_ids=[target.pk], kind="system", title="t",
                data={{"t": time.time(), "probe": "targeted"}})
         delay = start + (i + 1) * interval - time.perf_counter()
         if delay > 0:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -42,6 +43,28 @@ def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]
             detail[key] = list(messages)
         return detail
     return {api_settings.NON_FIELD_ERRORS_KEY: list(error.messages)}
+
+
+def _messages(detail) -> list[str]:
+    """A field's messages as one flat list: list fields report ``{index: [...]}``."""
+    if isinstance(detail, dict):
+        found = [message for value in detail.values() for message in _messages(value)]
+    elif isinstance(detail, list | tuple):
+        found = [message for value in detail for message in _messages(value)]
+    else:
+        found = [str(detail)]
+        # The CRUD API's filters word a bad number the way Django forms do; so does the rest.
+        if found[0] == str(serializers.IntegerField.default_error_messages["invalid"]):
+            found = [str(forms.IntegerField.default_error_messages["invalid"])]
+    return list(dict.fromkeys(found))
+
+
+def flat_errors(detail) -> dict[str, list[str]]:
+    """``{field: [messages]}`` as every endpoint answers, whatever the field's type
+    (a list field's per-item errors become one flat list)."""
+    if not isinstance(detail, dict):
+        return {api_settings.NON_FIELD_ERRORS_KEY: _messages(detail)}
+    return {field: _messages(value) for field, value in detail.items()}
 
 
 def exception_handler(exc, context):

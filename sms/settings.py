@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "apps.academics.middleware.WriteSourceMiddleware",
 ]
 
 ROOT_URLCONF = "sms.urls"
@@ -305,12 +306,17 @@ LOGGING = {
 }
 
 # --- Domain settings --------------------------------------------------------------------
+# The school's rules that are settings, each read in one place: the pass mark (a final
+# grade in %, SPEC: 50 %, i.e. 10/20) by the grade engine (``grading.pass_mark``); the
+# attendance alert limits (a rate below the threshold in %, or this many absences in a
+# row) by the attendance notices and as the analytics' ``threshold``/``consecutive``
+# defaults (``apps.academics.filtering``).
 SMS_PASS_MARK = 50
+SMS_NOTIFY_ATTENDANCE_THRESHOLD = float(os.environ.get("SMS_NOTIFY_ATTENDANCE_THRESHOLD", "75"))
+SMS_NOTIFY_CONSECUTIVE_ABSENCES = int(os.environ.get("SMS_NOTIFY_CONSECUTIVE_ABSENCES", "3"))
 
 # --- Notifications ----------------------------------------------------------------------
 SMS_SITE_URL = os.environ.get("SMS_SITE_URL", "http://localhost:8000")
-SMS_NOTIFY_ATTENDANCE_THRESHOLD = float(os.environ.get("SMS_NOTIFY_ATTENDANCE_THRESHOLD", "75"))
-SMS_NOTIFY_CONSECUTIVE_ABSENCES = int(os.environ.get("SMS_NOTIFY_CONSECUTIVE_ABSENCES", "3"))
 SMS_NOTIFY_POLL_SECONDS = int(os.environ.get("SMS_NOTIFY_POLL_SECONDS", "30"))
 SMS_NOTIFY_PUSH_TIMEOUT = float(os.environ.get("SMS_NOTIFY_PUSH_TIMEOUT", "5"))
 CELERY_BEAT_SCHEDULE = {

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from apps.accounts import lockout
-from apps.notifications import livestack
 from sms.cache import ResilientRedisCache
 from tests.integration.conftest import missing_service
+from tests.support import livestack
 
 pytestmark = pytest.mark.redis
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
+from apps.academics import changes
 from apps.notifications import events
 from apps.notifications.models import Notification
 from apps.notifications.services import notify
@@ -76,7 +77,7 @@ def pages(db, admin_user):
     student = StudentFactory()
     enroll(student, course)
     GradeFactory(student=student, course=course, category="Midterm")
-    notify(recipients=[admin_user], kind="system", title="Term starts on Monday")
+    notify(user_ids=[admin_user.pk], kind="system", title="Term starts on Monday")
     return {
         "home": "/",
         "grade grid": f"/courses/{course.pk}/grades/",
@@ -143,15 +144,23 @@ def test_admin_in_greek_translates_the_form_error_note(client, admin_user):
     assert "Παρακαλούμε διορθώστε" in text
 
 
-def test_grade_notification_is_written_in_the_site_language(settings, db):
+def test_grade_notification_is_written_in_the_site_language(
+    settings, db, django_capture_on_commit_callbacks
+):
     settings.LANGUAGE_CODE = "el"
     student = StudentFactory(user=StudentUserFactory())
     course = CourseFactory(course_code="NET101")
     enroll(student, course)
     grade = GradeFactory(student=student, course=course, assignment_name="Lab 1")
 
-    with translation.override("en"):  # the teacher who saved the grade browses in English
-        events.grade_posted(grade.pk)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        # the teacher who saved the grade browses in English
+        changes.record_change(
+            kinds=[changes.GRADE],
+            student_ids=[student.pk],
+            course_ids=[course.pk],
+            grades_posted={grade.pk: False},
+        )
 
     notification = Notification.objects.get(recipient=student.user)
     assert notification.title == "Νέος βαθμός στο NET101: Lab 1 80/100"

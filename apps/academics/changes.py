@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -62,20 +62,20 @@ class Change:
     absences: dict[int, str | None] = field(default_factory=dict)
     reverted_origins: frozenset[str] = frozenset()
     everything: bool = False
+    # The part that reads inside the transaction did not take (``take_uncommitted``);
+    # None when none took any, i.e. the whole change.
+    untaken: Change | None = None
 
-    def merged(self, other: Change) -> Change:
-        return replace(
-            self,
-            kinds=self.kinds | other.kinds,
-            student_ids=self.student_ids | other.student_ids,
-            course_ids=self.course_ids | other.course_ids,
-            actor_id=self.actor_id if self.actor_id is not None else other.actor_id,
-            origin=self.origin or other.origin,
-            grades_posted={**other.grades_posted, **self.grades_posted},
-            absences={**other.absences, **self.absences},
-            reverted_origins=self.reverted_origins | other.reverted_origins,
-            everything=self.everything or other.everything,
-        )
+    def __bool__(self) -> bool:
+        return bool(self.kinds or self.everything)
+
+    @property
+    def not_yet_applied(self) -> Change:
+        """What a listener that also reads inside transactions still has to apply."""
+        return self if self.untaken is None else self.untaken
+
+
+EMPTY = Change(kinds=frozenset(), student_ids=frozenset(), course_ids=frozenset())
 
 
 def record_change(
@@ -113,8 +113,17 @@ def record_change(
 
 
 def uncommitted_change(using: str = DEFAULT_DB_ALIAS) -> Change | None:
-    """What the open transaction has recorded so far (for reads inside that transaction)."""
+    """What the open transaction has recorded so far."""
     return _Pending.current(connections[using])
+
+
+def take_uncommitted(using: str = DEFAULT_DB_ALIAS) -> Change:
+    """For a read inside the open transaction: what it recorded since the last take.
+
+    Analytics applies it before reading its stored figures; the change announced at
+    commit then says, in ``untaken``, what was recorded after the last take.
+    """
+    return _Pending.take(connections[using])
 
 
 @contextlib.contextmanager
@@ -134,45 +143,144 @@ def current_source() -> str:
     return _source.get()
 
 
-class _Pending:
-    """The merged change of a connection's open transaction, and its one on-commit send.
+class _Merge:
+    """Changes merged in place (a seed or a cascade may record thousands of times);
+    ``snapshot()`` is the frozen ``Change``, rebuilt only after something new arrived."""
 
-    Kept on the connection (one per thread). A transaction that rolls back drops its
-    on-commit callback; the next record notices the callback is gone and starts afresh,
-    so nothing recorded by rolled-back work is ever announced.
+    def __init__(self, first: Change):
+        self.first = first
+        self.kinds = set(first.kinds)
+        self.student_ids = set(first.student_ids)
+        self.course_ids = set(first.course_ids)
+        self.actor_id, self.origin, self.source = first.actor_id, first.origin, first.source
+        self.grades_posted = dict(first.grades_posted)
+        self.absences = dict(first.absences)
+        self.reverted_origins = set(first.reverted_origins)
+        self.everything = first.everything
+        self._snapshot: Change | None = first
+
+    def add(self, change: Change) -> None:
+        self.kinds |= change.kinds
+        self.student_ids |= change.student_ids
+        self.course_ids |= change.course_ids
+        if self.actor_id is None:
+            self.actor_id = change.actor_id
+        self.origin = self.origin or change.origin
+        if self.source == "app":  # the default: a named source (api, import, seed) wins
+            self.source = change.source
+        for pk, updated in change.grades_posted.items():
+            self.grades_posted.setdefault(pk, updated)  # a grade created here stays "new"
+        for pk, before in change.absences.items():
+            self.absences.setdefault(pk, before)  # the status before the transaction
+        self.reverted_origins |= change.reverted_origins
+        self.everything = self.everything or change.everything
+        self._snapshot = None
+
+    def snapshot(self) -> Change:
+        if self._snapshot is None:
+            self._snapshot = replace(
+                self.first,
+                kinds=frozenset(self.kinds),
+                student_ids=frozenset(self.student_ids),
+                course_ids=frozenset(self.course_ids),
+                actor_id=self.actor_id,
+                source=self.source,
+                origin=self.origin,
+                grades_posted=dict(self.grades_posted),
+                absences=dict(self.absences),
+                reverted_origins=frozenset(self.reverted_origins),
+                everything=self.everything,
+            )
+        return self._snapshot
+
+
+class _Transaction:
+    """One open transaction's record: the whole change, the part not yet taken by reads
+    inside it, and the last on-commit callback registered for it."""
+
+    def __init__(self, first: Change):
+        self.whole = _Merge(first)
+        self.fresh: _Merge | None = _Merge(first)
+        self.taken = False
+        self.sent = False
+        self.last_callback: tuple[int, Callable[[], None]] = (-1, lambda: None)
+
+    def add(self, change: Change) -> None:
+        self.whole.add(change)
+        if self.fresh is None:
+            self.fresh = _Merge(change)
+        else:
+            self.fresh.add(change)
+
+    def take(self) -> Change:
+        fresh, self.fresh, self.taken = self.fresh, None, True
+        return EMPTY if fresh is None else fresh.snapshot()
+
+    def announcement(self) -> Change:
+        whole = self.whole.snapshot()
+        if not self.taken:
+            return whole
+        return replace(whole, untaken=EMPTY if self.fresh is None else self.fresh.snapshot())
+
+
+class _Pending:
+    """The merged change of a connection's open transaction, sent once on commit.
+
+    Kept on the connection (one per thread). Every record registers an on-commit callback
+    (cheap); the first to run sends everything merged so far and the others find it sent,
+    so a transaction announces once however it is committed (tests' captured callbacks
+    included). A transaction that rolls back drops its callbacks: the next record finds
+    its last callback gone and starts afresh, so rolled-back work is never announced.
     """
 
     ATTRIBUTE = "_sms_pending_change"
 
     @classmethod
     def current(cls, connection) -> Change | None:
-        state = getattr(connection, cls.ATTRIBUTE, None)
-        if state is None or not cls._still_registered(connection, state[1]):
-            return None
-        return state[0]
+        state = cls._live(connection)
+        return None if state is None else state.whole.snapshot()
+
+    @classmethod
+    def take(cls, connection) -> Change:
+        state = cls._live(connection)
+        return EMPTY if state is None else state.take()
 
     @classmethod
     def add(cls, connection, change: Change) -> None:
         if not connection.in_atomic_block:
             _send(change)
             return
-        state = getattr(connection, cls.ATTRIBUTE, None)
-        if state is not None and cls._still_registered(connection, state[1]):
-            setattr(connection, cls.ATTRIBUTE, (state[0].merged(change), state[1]))
-            return
+        state = cls._live(connection)
+        if state is None:
+            state = _Transaction(change)
+            setattr(connection, cls.ATTRIBUTE, state)
+        else:
+            state.add(change)
 
         def send_pending() -> None:
-            pending = getattr(connection, cls.ATTRIBUTE, None)
-            setattr(connection, cls.ATTRIBUTE, None)
-            if pending is not None and pending[1] is send_pending:
-                _send(pending[0])
+            if getattr(connection, cls.ATTRIBUTE, None) is state:
+                setattr(connection, cls.ATTRIBUTE, None)
+            if not state.sent:
+                state.sent = True
+                _send(state.announcement())
 
-        setattr(connection, cls.ATTRIBUTE, (change, send_pending))
         transaction.on_commit(send_pending, using=connection.alias)
+        state.last_callback = (len(connection.run_on_commit) - 1, send_pending)
 
-    @staticmethod
-    def _still_registered(connection, callback) -> bool:
-        return any(entry[1] is callback for entry in connection.run_on_commit)
+    @classmethod
+    def _live(cls, connection) -> _Transaction | None:
+        """The open transaction's record, or None when its callbacks were dropped."""
+        state = getattr(connection, cls.ATTRIBUTE, None)
+        if state is None or state.sent:
+            return None
+        index, callback = state.last_callback
+        callbacks = connection.run_on_commit
+        if index < len(callbacks) and callbacks[index][1] is callback:
+            return state
+        # Moved by a savepoint rollback, or dropped with the transaction: look for it.
+        if any(entry[1] is callback for entry in reversed(callbacks)):
+            return state
+        return None
 
 
 def _send(change: Change) -> None:

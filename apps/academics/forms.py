@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.academics.models import AttendanceStatus, Course
 from apps.academics.selectors import rule_categories
+from apps.academics.validators import validate_record_date
 
 MAX_PERIOD = 12
 
@@ -48,7 +49,11 @@ class AssignmentColumnForm(forms.Form):
     name = forms.CharField(label=_("Assignment"), max_length=200)
     category = forms.CharField(label=_("Category"), max_length=100)
     max_grade = forms.CharField(label=_("Max grade"), initial="100", max_length=10)
-    date_assigned = forms.DateField(label=_("Date"), initial=timezone.localdate)
+    date_assigned = forms.DateField(
+        label=_("Date"),
+        initial=timezone.localdate,
+        validators=[validate_record_date],
+    )
 
     def __init__(self, *args, course: Course, existing_names: set[str], **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,6 +23,7 @@ from apps.academics.validators import (
     validate_course_code,
     validate_not_future,
     validate_phone,
+    validate_record_date,
     validate_student_id,
 )
 
@@ -281,7 +282,10 @@ class Enrollment(models.Model):
     def from_db(cls, db, field_names, values):
         # Remember the pair as loaded: moving an enrollment must refresh both courses.
         instance = super().from_db(db, field_names, values)
-        instance._loaded_pair = (instance.__dict__.get("student_id"), instance.__dict__.get("course_id"))
+        instance._loaded_pair = (
+            instance.__dict__.get("student_id"),
+            instance.__dict__.get("course_id"),
+        )
         return instance
 
 
@@ -302,6 +306,64 @@ def _require_enrollment(student_id, course_id, known_enrollments=None) -> None:
         raise ValidationError(
             {"student": _("This student is not enrolled in this course.")}, code="not_enrolled"
         )
+
+
+def _course_rules(record) -> list | None:
+    """The evaluation rules of the record's course: pre-fetched by bulk callers
+    (``_known_course_rules``: course id → rules), else the loaded or stored course's."""
+    known = getattr(record, "_known_course_rules", None)
+    if known is not None:
+        return known.get(record.course_id)
+    if not record.course_id:
+        return None
+    if Grade.course.is_cached(record):
+        return record.course.evaluation_rules
+    return (
+        Course.all_objects.filter(pk=record.course_id)
+        .values_list("evaluation_rules", flat=True)
+        .first()
+    )
+
+
+_PARSED_RULES: dict[int, tuple[object, object]] = {}
+
+
+def _categories_of(rules):
+    """The course's categories, worked out once per rules list (a batch of 100,000
+    grades shares a few courses' lists)."""
+    from apps.academics.grading import CourseCategories
+
+    cached = _PARSED_RULES.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    if len(_PARSED_RULES) > 512:
+        _PARSED_RULES.clear()
+    categories = CourseCategories(rules)
+    _PARSED_RULES[id(rules)] = (rules, categories)
+    return categories
+
+
+def _category_error(record) -> str | None:
+    """A grade whose category matches no rule of its course would never count: refuse it.
+
+    Checked when the category (or the course) is set: a stored grade whose category was
+    accepted before its course's rules changed can still have its other fields edited.
+    ``_loaded`` is the (course id, category) the row was read with, when it was read.
+    """
+    if not record.category:
+        return None
+    if getattr(record, "_loaded", None) == (record.course_id, record.category):
+        return None
+    rules = _course_rules(record)
+    if not rules:
+        return None  # a course without rules has no final grade at all (nothing to match)
+    categories = _categories_of(rules)
+    if categories.takes(record.category):
+        return None
+    return _("“%(category)s” matches none of this course's categories: %(categories)s.") % {
+        "category": record.category,
+        "categories": ", ".join(categories.labels) or "—",
+    }
 
 
 class Grade(models.Model):
@@ -333,8 +395,17 @@ class Grade(models.Model):
         default=Decimal("1"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("3"))],
     )
-    date_assigned = models.DateField(_("date assigned"), default=timezone.localdate)
-    date_submitted = models.DateField(_("date submitted"), null=True, blank=True)
+    # Optional on input: a grade without an assigned date takes its submission date
+    # (``fill_dates``), so historic grades land on their own day, not on the import's.
+    date_assigned = models.DateField(
+        _("date assigned"), blank=True, validators=[validate_record_date]
+    )
+    date_submitted = models.DateField(
+        _("date submitted"),
+        null=True,
+        blank=True,
+        validators=[validate_record_date, validate_not_future],
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -373,11 +444,36 @@ class Grade(models.Model):
     def __str__(self) -> str:
         return f"{self.assignment_name}: {self.grade}/{self.max_grade}"
 
+    def save(self, *args, **kwargs):
+        self.fill_dates()
+        super().save(*args, **kwargs)
+        self._remember_stored()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_stored()
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_stored()
+
+    def _remember_stored(self) -> None:
+        # What the stored row says; see ``_category_error``.
+        self._loaded = (self.__dict__.get("course_id"), self.__dict__.get("category"))
+
     @property
     def percentage(self) -> Decimal:
         return self.grade / self.max_grade * 100
 
+    def fill_dates(self) -> None:
+        """No assigned date: the submission date, else today."""
+        if self.date_assigned is None:
+            self.date_assigned = self.date_submitted or timezone.localdate()
+
     def clean(self) -> None:
+        self.fill_dates()
         errors = {}
         if self.grade is not None and self.max_grade is not None and self.grade > self.max_grade:
             errors["grade"] = _("The grade cannot be higher than the maximum grade (%(max)s).") % {
@@ -385,6 +481,9 @@ class Grade(models.Model):
             }
         if self.date_assigned and self.date_submitted and self.date_submitted < self.date_assigned:
             errors["date_submitted"] = _("The submission date cannot be before the assigned date.")
+        category_error = _category_error(self)
+        if category_error:
+            errors["category"] = category_error
         if errors:
             raise ValidationError(errors)
         _require_enrollment(
@@ -406,7 +505,7 @@ class Attendance(models.Model):
     course = models.ForeignKey(
         Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="attendance"
     )
-    date = models.DateField(_("date"), validators=[validate_not_future])
+    date = models.DateField(_("date"), validators=[validate_record_date, validate_not_future])
     period_number = models.PositiveSmallIntegerField(
         _("period"), default=1, validators=[MinValueValidator(1)]
     )
@@ -468,7 +567,11 @@ class DailyPerformance(models.Model):
     course = models.ForeignKey(
         Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="daily_performance"
     )
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(
+        _("date"),
+        default=timezone.localdate,
+        validators=[validate_record_date, validate_not_future],
+    )
     category = models.CharField(_("category"), max_length=100)
     score = models.DecimalField(
         _("score"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]

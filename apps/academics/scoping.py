@@ -1,13 +1,16 @@
 """Who may see what: one queryset helper per model, used by every list, page and export.
 
 - admin (or superuser): everything;
-- teacher: the courses they teach, and those courses' enrollments, students, grades,
-  attendance and daily performance;
+- teacher: the courses they teach, those courses' enrollments, grades, attendance and
+  daily performance, and the students with a counted enrollment in one of them
+  (``Enrollment.objects.counted()``: a student who dropped the course is not theirs, so
+  their lists, pages and analytics agree on who counts);
 - student: their own records only (through ``Student.user``);
 - anyone else: nothing.
 
 Callers then look objects up *inside* these querysets, so an out-of-scope id is simply
-not found (404), never a leak.
+not found (404), never a leak. The role itself is read here too (``role_of``,
+``is_admin``, ``is_staff``): views and services ask these rather than the user model.
 """
 
 from __future__ import annotations
@@ -25,38 +28,52 @@ from apps.academics.models import (
 from apps.accounts.models import Role, User
 
 
-def _role(user: User | None) -> str | None:
+def role_of(user: User | None) -> str | None:
+    """The user's role (``Role``), or None for anonymous and deactivated users."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     return user.effective_role
 
 
+def is_admin(user: User | None) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def is_staff(user: User | None) -> bool:
+    """Admins and teachers: the roles that import, export and mark."""
+    return role_of(user) in (Role.ADMIN, Role.TEACHER)
+
+
+def _taught(user: User) -> QuerySet[Course]:
+    """The live courses a teacher teaches: the one definition of a teacher's scope."""
+    return Course.objects.filter(teachers=user)
+
+
 def courses_for(user: User | None) -> QuerySet[Course]:
-    role = _role(user)
+    role = role_of(user)
     if role == Role.ADMIN:
         return Course.objects.all()
     if role == Role.TEACHER:
-        return Course.objects.filter(teachers=user)
+        return _taught(user)
     if role == Role.STUDENT:
         return Course.objects.filter(enrollments__student__user=user).distinct()
     return Course.objects.none()
 
 
 def students_for(user: User | None) -> QuerySet[Student]:
-    role = _role(user)
+    role = role_of(user)
     if role == Role.ADMIN:
         return Student.objects.all()
     if role == Role.TEACHER:
-        return Student.objects.filter(
-            pk__in=Enrollment.objects.filter(course__teachers=user).values("student_id")
-        )
+        taught = Enrollment.objects.counted().filter(course_id__in=_taught(user).values("pk"))
+        return Student.objects.filter(pk__in=taught.values("student_id"))
     if role == Role.STUDENT:
         return Student.objects.filter(user=user)
     return Student.objects.none()
 
 
 def _records_for(model, user: User | None) -> QuerySet:
-    role = _role(user)
+    role = role_of(user)
     # Records of soft-deleted students and courses are hidden. Excluding the (few) deleted
     # ids is an anti-join; filtering on the joined rows' deleted_at made every count join
     # millions of marks to both tables.
@@ -66,7 +83,7 @@ def _records_for(model, user: User | None) -> QuerySet:
     if role == Role.ADMIN:
         return queryset
     if role == Role.TEACHER:
-        return queryset.filter(course__in=Course.objects.filter(teachers=user).values("pk"))
+        return queryset.filter(course_id__in=_taught(user).values("pk"))
     if role == Role.STUDENT:
         return queryset.filter(student__user=user)
     return model.objects.none()
@@ -90,14 +107,25 @@ def daily_performance_for(user: User | None) -> QuerySet[DailyPerformance]:
 
 def can_manage_records(user: User | None) -> bool:
     """Students, courses and enrollments are created and changed by admins only."""
-    return _role(user) == Role.ADMIN
+    return is_admin(user)
+
+
+def markable_course_ids(user: User | None) -> set[int] | None:
+    """Ids of the courses whose grades, attendance and daily performance the user may
+    write (the importer's scope); None means every course (admins)."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return None
+    if role == Role.TEACHER:
+        return set(_taught(user).values_list("pk", flat=True))
+    return set()
 
 
 def can_write_marks(user: User | None, course: Course) -> bool:
     """Grades, attendance and daily performance: admins anywhere, teachers in their courses."""
-    role = _role(user)
+    role = role_of(user)
     if role == Role.ADMIN:
         return True
     if role == Role.TEACHER:
-        return course.teachers.filter(pk=user.pk).exists()
+        return _taught(user).filter(pk=course.pk).exists()
     return False

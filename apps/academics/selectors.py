@@ -19,7 +19,6 @@ from apps.academics.models import (
     AttendanceStatus,
     Course,
     Enrollment,
-    EnrollmentStatus,
     Grade,
     Student,
 )
@@ -41,14 +40,12 @@ def _count_subquery(queryset: QuerySet) -> Coalesce:
 
 def courses_with_counts(courses: QuerySet[Course], *, today: dt.date) -> QuerySet[Course]:
     """Courses annotated with enrolled students and today's attendance progress."""
-    live_enrollments = Enrollment.objects.filter(
-        course_id=OuterRef("pk"), student__deleted_at__isnull=True
-    ).exclude(status=EnrollmentStatus.DROPPED)
-    todays_marks = Attendance.objects.filter(
-        course_id=OuterRef("pk"), date=today, student__deleted_at__isnull=True
+    enrolled = Enrollment.objects.counted().filter(course_id=OuterRef("pk"))
+    todays_marks = grading.counted_records(
+        Attendance.objects.filter(course_id=OuterRef("pk"), date=today)
     )
     return courses.annotate(
-        enrolled_count=_count_subquery(live_enrollments),
+        enrolled_count=_count_subquery(enrolled),
         marked_today=_count_subquery(todays_marks),
         periods_today=Coalesce(
             Subquery(
@@ -87,11 +84,7 @@ def school_counts() -> SchoolCounts:
         no_rules=Count("pk", filter=Q(is_active=True) & Q(evaluation_rules=[])),
     )
     untaught = Course.objects.filter(is_active=True, teachers__isnull=True).count()
-    enrollments = (
-        Enrollment.objects.filter(student__deleted_at__isnull=True, course__deleted_at__isnull=True)
-        .exclude(status=EnrollmentStatus.DROPPED)
-        .count()
-    )
+    enrollments = Enrollment.objects.counted().count()
     return SchoolCounts(
         students=students["total"],
         active_students=students["active"],
@@ -115,18 +108,16 @@ def search_courses(courses: QuerySet[Course], query: str) -> QuerySet[Course]:
 
 
 def rule_categories(course: Course) -> list[str]:
-    """The categories a teacher may pick for a new assignment, in the course's own words."""
-    return [str(rule.get("category", "")) for rule in course.evaluation_rules or [] if rule]
+    """The categories a teacher may pick for a new assignment, in the course's own words
+    (those a grade counts towards: the attendance rule takes no grades)."""
+    return grading.gradable_rule_labels(course.evaluation_rules)
 
 
 # --- Roster --------------------------------------------------------------------------------
 def enrolled_students(course: Course, *, query: str = "") -> QuerySet[Student]:
-    """Students with a live (not dropped) enrollment in the course, by name."""
-    # Both conditions in one filter() so they apply to the same enrollment row.
-    students = Student.objects.filter(
-        enrollments__course=course,
-        enrollments__status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
-    )
+    """Students with a counted enrollment in the course, by name."""
+    taking = Enrollment.objects.counted().filter(course=course)
+    students = Student.objects.filter(pk__in=taking.values("student_id"))
     query = (query or "").strip()
     if query:
         students = students.filter(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.academics import changes
 from apps.academics.models import (
     Attendance,
     Course,
@@ -29,7 +29,6 @@ from apps.academics.models import (
     Student,
 )
 from apps.accounts.models import Role, User
-from apps.notifications import events as notification_events
 
 STUDENT_FIELDS = {
     "student_id", "first_name", "last_name", "father_name", "email", "mobile_phone", "phone",
@@ -208,7 +207,7 @@ def grade_create(
     )
     _assign(record, data, GRADE_FIELDS)
     _save(record, actor=actor)
-    transaction.on_commit(partial(notification_events.grade_posted, record.pk), robust=True)
+    _announce_grade(record, actor=actor, updated=False)
     return record
 
 
@@ -244,10 +243,18 @@ def grade_record(
 def grade_update(*, grade_obj: Grade, actor: User | None, **data: Any) -> Grade:
     _assign(grade_obj, data, GRADE_FIELDS)
     _save(grade_obj, actor=actor)
-    transaction.on_commit(
-        partial(notification_events.grade_posted, grade_obj.pk, updated=True), robust=True
-    )
+    _announce_grade(grade_obj, actor=actor, updated=True)
     return grade_obj
+
+
+def _announce_grade(record: Grade, *, actor: User | None, updated: bool) -> None:
+    changes.record_change(
+        kinds=[changes.GRADE],
+        student_ids=[record.student_id],
+        course_ids=[record.course_id],
+        actor=actor,
+        grades_posted={record.pk: updated},
+    )
 
 
 @transaction.atomic
@@ -278,7 +285,7 @@ def attendance_create(
         notes=notes,
     )
     _save(record, actor=actor)
-    transaction.on_commit(partial(notification_events.attendance_recorded, record.pk), robust=True)
+    _announce_attendance(record, actor=actor, previous_status=None)
     return record
 
 
@@ -318,15 +325,23 @@ def attendance_update(*, attendance: Attendance, actor: User | None, **data: Any
     previous_status = attendance.status  # an absence already reported is not reported again
     _assign(attendance, data, ATTENDANCE_FIELDS)
     _save(attendance, actor=actor)
-    transaction.on_commit(
-        partial(
-            notification_events.attendance_recorded,
-            attendance.pk,
-            previous_status=previous_status,
-        ),
-        robust=True,
-    )
+    _announce_attendance(attendance, actor=actor, previous_status=previous_status)
     return attendance
+
+
+def _announce_attendance(
+    record: Attendance, *, actor: User | None, previous_status: str | None
+) -> None:
+    """An absence is announced (the notice rules decide who hears); other marks are only
+    recorded as changed."""
+    absences = {record.pk: previous_status} if record.status == "absent" else {}
+    changes.record_change(
+        kinds=[changes.ATTENDANCE],
+        student_ids=[record.student_id],
+        course_ids=[record.course_id],
+        actor=actor,
+        absences=absences,
+    )
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Field and value rules shared by the models, services, API and importer."""
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -40,6 +41,19 @@ def normalise_phone(value: str) -> str:
 def validate_not_future(value) -> None:
     if value and value > timezone.localdate():
         raise ValidationError(_("The date cannot be in the future."), code="future_date")
+
+
+# School records start here: an earlier date is a typo (1025 for 2025) or a spreadsheet's
+# zero date, never a real mark.
+EARLIEST_RECORD_DATE = dt.date(2000, 1, 1)
+
+
+def validate_record_date(value) -> None:
+    if value and value < EARLIEST_RECORD_DATE:
+        raise ValidationError(
+            _("The date cannot be before %(date)s.") % {"date": EARLIEST_RECORD_DATE.isoformat()},
+            code="date_too_early",
+        )
 
 
 WEIGHT_TOTAL = Decimal("100")

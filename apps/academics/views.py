@@ -33,6 +33,7 @@ from apps.academics.forms import (
 )
 from apps.academics.models import AttendanceStatus, Course, Grade
 from apps.academics.selectors import GradeCell, GradeColumn
+from apps.accounts.models import Role
 
 COURSES_PER_PAGE = 24
 PENDING_COLUMNS_KEY = "grade_grid_new_columns"
@@ -47,7 +48,7 @@ def _teaching_course(request: HttpRequest, course_id: int) -> Course:
 
 
 def _require_staff_role(request: HttpRequest) -> None:
-    if not (request.user.is_admin_role or request.user.is_teacher_role):
+    if not scoping.is_staff(request.user):
         raise PermissionDenied
 
 
@@ -339,7 +340,7 @@ def attendance_mark_all(request: HttpRequest, course_id: int) -> HttpResponse:
 # --- Student profile -----------------------------------------------------------------------
 def profile_summary(user, student):
     """The engine's summary within the viewer's scope: a teacher sees only their courses."""
-    if user.is_teacher_role:
+    if scoping.role_of(user) == Role.TEACHER:
         course_ids = list(scoping.courses_for(user).values_list("pk", flat=True))
         summaries = grading.student_summaries(student_ids=[student.pk], course_ids=course_ids)
         return summaries.get(student.pk)
@@ -355,6 +356,6 @@ def student_profile(request: HttpRequest, student_id: int) -> HttpResponse:
         "student": student,
         "summary": summary,
         "courses": selectors.profile_courses(summary, scoping.courses_for(request.user)),
-        "show_health": request.user.is_admin_role,
+        "show_health": scoping.is_admin(request.user),
     }
     return render(request, "academics/student_profile.html", context)

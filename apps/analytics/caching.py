@@ -53,6 +53,8 @@ def clear_cached_figures() -> None:
 
 
 def entry_key(*parts: str) -> str:
+    """Callers apply the transaction's own writes first (``results.flush_pending``): doing
+    so may start a new generation."""
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
     return f"analytics:{generation()}:{digest}"
 

@@ -1,7 +1,8 @@
 """Tables to files: CSV, XLSX (one sheet per section) and PDF (WeasyPrint).
 
 Shared by the analytics exports and meant for any other export: a ``Section`` is a
-titled table with typed columns; ``safe_cell`` neutralises spreadsheet formulas.
+titled table with typed columns. Text cells go through ``sms.spreadsheets.safe_cell``,
+the one rule that neutralises spreadsheet formulas in every export.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from sms.spreadsheets import safe_cell
 
 # Column kinds and their spreadsheet number formats.
 NUMBER_FORMATS = {
@@ -47,13 +48,6 @@ class Section:
 class Chart:
     title: str
     svg: str
-
-
-def safe_cell(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _cell(value, kind: str):

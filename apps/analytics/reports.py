@@ -14,9 +14,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.academics.filtering import RecordFilters
 from apps.analytics import exporting, exports, selectors
 from apps.analytics.caching import cached_value, entry_key
-from apps.analytics.filters import AnalyticsFilters
+from apps.analytics.results import flush_pending
 from apps.analytics.scope import scope_key
 
 
@@ -55,7 +56,7 @@ REPORTS = {
 }
 
 
-def _compute(report: Report, user, filters: AnalyticsFilters, pk: int | None) -> dict:
+def _compute(report: Report, user, filters: RecordFilters, pk: int | None) -> dict:
     if report.name == "student":
         if filters.students and pk not in filters.students:
             raise Http404
@@ -68,15 +69,16 @@ def _compute(report: Report, user, filters: AnalyticsFilters, pk: int | None) ->
     return report.build(selectors.AnalyticsContext(user, filters))
 
 
-def report_payload(name: str, user, filters: AnalyticsFilters, pk: int | None = None) -> dict:
+def report_payload(name: str, user, filters: RecordFilters, pk: int | None = None) -> dict:
     """The report's data, from the cache when this scope and these filters were seen."""
     report = REPORTS[name]
+    flush_pending()  # this transaction's own writes first: they may start a new generation
     key = entry_key("payload", name, scope_key(user), filters.cache_token(), str(pk or ""))
     return cached_value(key, lambda: _compute(report, user, filters, pk))
 
 
 def report_file(
-    name: str, payload: dict, filters: AnalyticsFilters, file_format: str, user
+    name: str, payload: dict, filters: RecordFilters, file_format: str, user
 ) -> tuple[bytes, str, str]:
     """(content, content type, file name) of the report as CSV, XLSX or PDF."""
     report = REPORTS[name]

@@ -13,26 +13,24 @@ Rows are replaced set-based: one bulk delete and batched ``bulk_create`` per tab
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.db.models.functions import Round
 from django.utils import timezone, translation
 
 from apps.academics import changes, grading
-from apps.academics.models import Attendance, Enrollment, EnrollmentStatus, Grade
+from apps.academics.models import Attendance, Enrollment, Grade
 from apps.analytics.caching import bump_generation
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
-from apps.analytics.scope import grade_percentage
 
 BATCH_SIZE = 1000
 ID_CHUNK = 2000
-RISK_RANK = {"low": 0, "medium": 1, "high": 2}
+RISK_RANK = {level: rank for rank, level in enumerate(grading.RISK_LEVELS)}
 
 
 # --- Engine output as stored rows --------------------------------------------------------
@@ -96,68 +94,6 @@ def student_values(summary: grading.StudentSummary) -> dict:
     }
 
 
-ENROLLMENT_FIELDS = [
-    "student_id",
-    "course_id",
-    "final_grade",
-    "gpa",
-    "greek_grade",
-    "letter_grade",
-    "total_weight_used",
-    "absence_deduction",
-    "present",
-    "absent",
-    "late",
-    "excused",
-    "attendance_rate",
-    "unexcused_absences",
-    "consecutive_absences",
-    "reason",
-    "credits",
-    "category_breakdown",
-]
-STUDENT_FIELDS = [
-    "student_id",
-    "gpa",
-    "average_grade",
-    "attendance_rate",
-    "unexcused_absences",
-    "trend",
-    "trend_slope",
-    "risk_score",
-    "risk_level",
-    "risk_rank",
-    "risk_reasons",
-]
-
-
-def engine_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
-    """What the tables should hold for these students (all when None), computed afresh:
-    ``({(student, course): values}, {student: values})`` without ``computed_at``."""
-    summaries = grading.student_summaries(
-        student_ids=None if student_ids is None else sorted(student_ids)
-    )
-    pairs = {
-        (result.student_id, result.course_id): enrollment_values(result)
-        for summary in summaries.values()
-        for result in summary.courses
-    }
-    return pairs, {pk: student_values(summary) for pk, summary in summaries.items()}
-
-
-def stored_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
-    """The stored rows in the same shape as ``engine_rows`` (for checks and tests)."""
-    enrollments = EnrollmentResult.objects.all()
-    students = StudentResult.objects.all()
-    if student_ids is not None:
-        enrollments = enrollments.filter(student_id__in=list(student_ids))
-        students = students.filter(student_id__in=list(student_ids))
-    pairs = {
-        (row["student_id"], row["course_id"]): row for row in enrollments.values(*ENROLLMENT_FIELDS)
-    }
-    return pairs, {row["student_id"]: row for row in students.values(*STUDENT_FIELDS)}
-
-
 # --- Writing ------------------------------------------------------------------------------
 def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
     ordered = sorted(set(ids))
@@ -197,15 +133,8 @@ def _write_students(student_ids: list[int] | None) -> int:
 
 
 def _counted(queryset, course_ids: list[int] | None):
-    """Rows of counted enrollments (not dropped) of live students in live courses."""
-    queryset = queryset.order_by().filter(
-        student__deleted_at__isnull=True,
-        course__deleted_at__isnull=True,
-        student__enrollments__course=F("course"),
-        student__enrollments__status__in=[
-            s for s in EnrollmentStatus.values if s != EnrollmentStatus.DROPPED
-        ],
-    )
+    """Rows of counted enrollments (``grading.counted_records``) of these courses."""
+    queryset = grading.counted_records(queryset.order_by())
     return queryset if course_ids is None else queryset.filter(course_id__in=course_ids)
 
 
@@ -241,7 +170,7 @@ def _write_grade_buckets(course_ids: list[int] | None) -> None:
     buckets.delete()
     grades = (
         _counted(Grade.objects, course_ids)
-        .annotate(pct=Round(grade_percentage(), 2))
+        .annotate(pct=Round(grading.percentage_expression(), 2))
         .values_list("course_id", "category", "pct")
         .annotate(n=Count("id"))
     )
@@ -320,30 +249,21 @@ def rebuild_results() -> RebuildTimings:
 
 
 # --- Refresh on change ------------------------------------------------------------------
-_local = threading.local()
-
-
 def refresh_for_change(change: changes.Change) -> None:
-    """Refresh the stored rows a committed change touched (``records_changed`` receiver).
-
-    A change already applied by a read inside its own transaction (``flush_pending``) is
-    not computed twice.
-    """
-    if getattr(_local, "flushed", None) is change:
-        _local.flushed = None
-        return
-    _local.flushed = None
-    _refresh_change(change)
+    """Refresh the stored rows a committed change touched (``records_changed`` receiver),
+    less what reads inside its transaction already applied (``flush_pending``)."""
+    part = change.not_yet_applied
+    if part:
+        _refresh_change(part)
 
 
 def flush_pending() -> None:
-    """Before a read inside an open transaction: apply what it has written so far."""
-    change = changes.uncommitted_change()
-    if change is None or getattr(_local, "flushed", None) is change:
-        return
-    bump_generation()
-    _refresh_change(change)
-    _local.flushed = change
+    """Before a read inside an open transaction: apply what it has written since the last
+    read, and forget the cached figures it makes stale."""
+    part = changes.take_uncommitted()
+    if part:
+        bump_generation()
+        _refresh_change(part)
 
 
 def _refresh_change(change: changes.Change) -> None:

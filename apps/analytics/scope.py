@@ -9,41 +9,28 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.db.models import Exists, FloatField, OuterRef, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 
-from apps.academics import scoping
-from apps.academics.models import (
-    Attendance,
-    Course,
-    Enrollment,
-    EnrollmentStatus,
-    Grade,
-    Student,
-)
+from apps.academics import grading, scoping
+from apps.academics.filtering import RecordFilters
+from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
 from apps.accounts.models import Role
-from apps.analytics.filters import AnalyticsFilters
 
 
 def scope_key(user) -> str:
     """The part of a cache key that says whose figures these are."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    role = scoping.role_of(user)
+    if role is None:
         return "none"
-    role = user.effective_role
     if role == Role.ADMIN:
         return "admin"
     return f"{role}:{user.pk}"
 
 
-def grade_percentage():
-    """grade / max_grade · 100 as a float on every backend (SQLite would divide integers)."""
-    return Cast("grade", FloatField()) * 100.0 / Cast("max_grade", FloatField())
-
-
 class AnalyticsScope:
     """Base querysets for one user and one set of filters; each is built lazily, once."""
 
-    def __init__(self, user, filters: AnalyticsFilters, focus_course: int | None = None):
+    def __init__(self, user, filters: RecordFilters, focus_course: int | None = None):
         self.user = user
         self.filters = filters
         self.key = scope_key(user)
@@ -79,15 +66,10 @@ class AnalyticsScope:
         if filters.study_year:
             queryset = queryset.filter(study_year=filters.study_year)
         if self.focus_course is not None:
-            queryset = queryset.filter(
-                pk__in=Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED)
-                .filter(course_id=self.focus_course)
-                .values("student_id")
-            )
+            taking = Enrollment.objects.counted().filter(course_id=self.focus_course)
+            queryset = queryset.filter(pk__in=taking.values("student_id"))
         if self.restricts_courses:
-            taking = Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED).filter(
-                course__in=self.courses.values("pk")
-            )
+            taking = Enrollment.objects.counted().filter(course_id__in=self.courses.values("pk"))
             queryset = queryset.filter(pk__in=taking.values("student_id"))
         return queryset
 
@@ -102,32 +84,20 @@ class AnalyticsScope:
         )
 
     def _within_scope(self, queryset: QuerySet) -> QuerySet:
-        """Rows whose student and course are in scope (or merely live, when unrestricted)."""
+        """Rows of counted enrollments whose student and course are in scope."""
         if self.restricts_students:
             queryset = queryset.filter(student_id__in=self.students.values("pk"))
-        else:
-            queryset = queryset.filter(student__deleted_at__isnull=True)
         if self.restricts_courses:
             queryset = queryset.filter(course_id__in=self.courses.values("pk"))
-        else:
-            queryset = queryset.filter(course__deleted_at__isnull=True)
         return queryset
 
     def _pairs(self, queryset: QuerySet) -> QuerySet:
-        """Rows of live students in live, in-scope courses, whose enrollment is not dropped."""
-        queryset = queryset.filter(
-            Exists(
-                Enrollment.objects.filter(
-                    student_id=OuterRef("student_id"), course_id=OuterRef("course_id")
-                ).exclude(status=EnrollmentStatus.DROPPED)
-            )
-        )
-        return self._within_scope(queryset)
+        """Marks (grades, attendance) of counted enrollments in scope."""
+        return self._within_scope(grading.counted_records(queryset))
 
     @cached_property
     def enrollments(self) -> QuerySet[Enrollment]:
-        queryset = Enrollment.objects.exclude(status=EnrollmentStatus.DROPPED)
-        return self._within_scope(queryset)
+        return self._within_scope(Enrollment.objects.counted())
 
     @cached_property
     def grades(self) -> QuerySet[Grade]:

@@ -1,4 +1,8 @@
-"""Plain number helpers for the analytics: no database, no Django."""
+"""Plain number helpers for the analytics: statistics over already-read numbers.
+
+The school's rules (the pass mark, the attendance rate, letters) are the grade engine's
+(``apps.academics.grading``); the helpers here only count with them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import math
 from collections.abc import Iterable
 from decimal import Decimal
 
+from apps.academics import grading
+
 LETTER_LABELS = ("A+", "A", "A-", "B+", "B", "B-", "C+", "C", "D", "F")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-PASS_MARK = 50.0
 
 
 def num(value, places: int = 2) -> float | None:
@@ -17,14 +22,6 @@ def num(value, places: int = 2) -> float | None:
     if value is None:
         return None
     return round(float(value), places)
-
-
-def rate(present: int, late: int, absent: int, excused: int) -> float | None:
-    """(present + late) / (records − excused) · 100; None when nothing is countable."""
-    countable = present + late + absent
-    if countable <= 0:
-        return None
-    return round((present + late) / countable * 100, 2)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -96,15 +93,14 @@ def letter_buckets(letters: Iterable[tuple[str, int]]) -> list[dict]:
 
 
 def pass_rate(values: Iterable[float | Decimal | None]) -> float | None:
-    graded = [float(value) for value in values if value is not None]
-    if not graded:
-        return None
-    return round(sum(1 for value in graded if value >= PASS_MARK) / len(graded) * 100, 2)
+    return pass_rate_of_distribution((value, 1) for value in values if value is not None)
 
 
 def pass_rate_of_distribution(distribution: Iterable[tuple[float, int]]) -> float | None:
+    """Percentage of the (value, count) pairs at or above the engine's pass mark."""
+    mark = float(grading.pass_mark())
     total = passed = 0
     for value, count in distribution:
         total += count
-        passed += count if float(value) >= PASS_MARK else 0
+        passed += count if float(value) >= mark else 0
     return round(passed / total * 100, 2) if total else None

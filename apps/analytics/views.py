@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from apps.academics import scoping
-from apps.analytics.api.views import flat_errors
-from apps.analytics.filters import AnalyticsFilters, parse_filters
+from apps.academics.filtering import RecordFilters, parse_query
+from apps.accounts.models import Role
 from apps.analytics.reports import report_payload
 from apps.analytics.selectors import RISK_LEVELS_FLAGGED, order_students
 
@@ -40,14 +40,14 @@ FILTER_LABELS = {
 }
 
 
-def _filters(request) -> tuple[AnalyticsFilters, dict]:
+def _filters(request) -> tuple[RecordFilters, dict]:
     """The filters, or the defaults plus ``{label: [messages]}`` to show above the page."""
     try:
-        return parse_filters(request.GET), {}
+        return parse_query(request.GET), {}
     except ValidationError as error:
-        errors = flat_errors(error.detail)
-        return AnalyticsFilters(), {
-            FILTER_LABELS.get(name, name): messages for name, messages in errors.items()
+        return RecordFilters(), {
+            FILTER_LABELS.get(name, name): [str(message) for message in messages]
+            for name, messages in error.detail.items()
         }
 
 
@@ -89,7 +89,7 @@ def _query_string(request) -> str:
 @login_required
 def dashboard(request):
     user = request.user
-    if user.is_student_role:
+    if scoping.role_of(user) == Role.STUDENT:
         profile = getattr(user, "student_profile", None)
         if profile is None:
             raise PermissionDenied

@@ -1,10 +1,17 @@
+"""bulkio in the Django admin: its own models, and the academics lists' Import/Export buttons."""
+
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.bulkio import scheduling
+# The academics lists must be registered before bulkio plugs its buttons into them;
+# autodiscover loads them first anyway (INSTALLED_APPS order), this makes it explicit.
+import apps.academics.admin  # noqa: F401
+from apps.bulkio import admin_integration, scheduling
 from apps.bulkio.models import ExportJob, ImportChange, ImportJob, ScheduledExport
+
+admin_integration.install(admin.site)
 
 
 @admin.register(ImportJob)

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Role, User
+from apps.academics import scoping
+from apps.accounts.models import User
 from apps.bulkio import exporting
 from apps.bulkio.models import ExportJob, ExportStatus
 
@@ -25,7 +26,7 @@ BACKGROUND_PDF_FACTOR = 4
 
 def jobs_for(user: User):
     jobs = ExportJob.objects.select_related("user")
-    if user.effective_role == Role.ADMIN:
+    if scoping.is_admin(user):
         return jobs
     return jobs.filter(user=user)
 
@@ -36,26 +37,12 @@ def start_export(*, user: User, request: exporting.ExportRequest) -> ExportJob:
         resource=request.resource,
         format=request.format,
         columns=list(request.columns),
-        filters=_filters_as_data(request.filters),
+        filters=request.filters.as_data(),
     )
     from apps.bulkio import tasks
 
     transaction.on_commit(partial(tasks.run_export.delay, job.pk))
     return job
-
-
-def _filters_as_data(filters) -> dict:
-    data = {
-        "date_from": filters.date_from.isoformat() if filters.date_from else None,
-        "date_to": filters.date_to.isoformat() if filters.date_to else None,
-        "course": list(filters.courses),
-        "student": list(filters.students),
-        "class_division": filters.class_division,
-        "study_year": filters.study_year,
-        "semester": filters.semester,
-        "search": dict(filters.extra).get("search"),
-    }
-    return {key: value for key, value in data.items() if value not in (None, "", [])}
 
 
 def run_export(job_id: int) -> None:

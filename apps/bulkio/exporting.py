@@ -3,12 +3,14 @@
 The columns are the import columns, written the way the importer reads them, so an
 export re-imports unchanged (its preview is all "skip"). Text cells that a spreadsheet
 would run as formulas get a leading apostrophe, which the importer takes off again.
-Every export is scoped by ``apps.academics.scoping`` and takes the analytics filters.
+Every export is scoped by ``apps.academics.scoping`` and takes the record filters of
+``apps.academics.filtering`` (the analytics take the same).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -22,8 +24,10 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from apps.academics import scoping
-from apps.analytics.filters import AnalyticsFilters, AnalyticsFilterSerializer
+from apps.academics.filtering import RecordFilters, parse_filters
+from apps.academics.models import Enrollment
 from apps.bulkio.importing.resources import RESOURCES, ResourceSpec
+from sms.spreadsheets import safe_cell
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -49,28 +53,16 @@ class ExportRequest:
     resource: str
     format: str
     columns: tuple[str, ...]
-    filters: AnalyticsFilters
+    filters: RecordFilters
 
     @property
     def spec(self) -> ResourceSpec:
         return RESOURCES[self.resource]
 
 
-def filters_from_data(data: dict) -> AnalyticsFilters:
-    """The analytics filters from a stored dict (jobs, schedules); raises DRF errors."""
-    serializer = AnalyticsFilterSerializer(data={k: v for k, v in (data or {}).items() if v})
-    serializer.is_valid(raise_exception=True)
-    values = serializer.validated_data
-    return AnalyticsFilters(
-        date_from=values.get("date_from"),
-        date_to=values.get("date_to"),
-        courses=tuple(sorted(set(values.get("course", [])))),
-        students=tuple(sorted(set(values.get("student", [])))),
-        class_division=(values.get("class_division") or "").strip(),
-        study_year=values.get("study_year"),
-        semester=(values.get("semester") or "").strip(),
-        extra=search_extra((data or {}).get("search")),
-    )
+def filters_from_data(data: dict) -> RecordFilters:
+    """The record filters from a stored dict (jobs, schedules); raises DRF errors."""
+    return dataclasses.replace(parse_filters(data), extra=search_extra((data or {}).get("search")))
 
 
 def search_extra(text) -> tuple[tuple[str, str], ...]:
@@ -98,7 +90,7 @@ def _search(qs: QuerySet, resource: str, text: str) -> QuerySet:
     return qs
 
 
-def make_request(resource: str, fmt: str, columns, filters: AnalyticsFilters) -> ExportRequest:
+def make_request(resource: str, fmt: str, columns, filters: RecordFilters) -> ExportRequest:
     if resource not in RESOURCES:
         raise ExportRefused(_("Unknown resource “%(name)s”.") % {"name": resource})
     if fmt not in CONTENT_TYPES:
@@ -131,9 +123,8 @@ def queryset_for(request: ExportRequest, user) -> QuerySet:
             links = {"course_id__in": f.courses} if f.courses else {}
             if f.semester:
                 links["course__semester"] = f.semester
-            from apps.academics.models import Enrollment
-
-            qs = qs.filter(pk__in=Enrollment.objects.filter(**links).values("student_id"))
+            taking = Enrollment.objects.counted().filter(**links)
+            qs = qs.filter(pk__in=taking.values("student_id"))
     elif name == "courses":
         qs = scoping.courses_for(user)
         if f.courses:
@@ -166,7 +157,6 @@ def queryset_for(request: ExportRequest, user) -> QuerySet:
     return qs
 
 
-FORMULA_CHARS = frozenset("=+-@\t\r")
 TEXT_PARSERS = {
     "parse_text",
     "parse_upper",
@@ -174,12 +164,6 @@ TEXT_PARSERS = {
     "normalise_attendance_status",
     "parse_enrollment_status",
 }
-
-
-def _safe_text(value):
-    if value and value[0] in FORMULA_CHARS:
-        return "'" + value
-    return value
 
 
 def _bool_text(value) -> str:
@@ -190,12 +174,12 @@ def _transform(spec: ResourceSpec, column: str):
     """What a stored value needs before it is a cell; None when it is fine as it is."""
     custom = spec.formatters.get(column)
     if custom:
-        return lambda value: _safe_text(custom(value))
+        return lambda value: safe_cell(custom(value))
     kind = spec.parsers[column].__name__
     if kind == "parse_bool":
         return _bool_text
     if kind in TEXT_PARSERS:
-        return _safe_text
+        return safe_cell
     return None
 
 

@@ -1,12 +1,14 @@
-"""django-import-export resources for the Django admin's import/export actions.
+"""django-import-export resources behind the Django admin's Export button and action.
 
 They read and write the same columns as the importer (apps.bulkio.importing): the
 English/Greek header aliases are mapped to the column names before import, cells are
 parsed by the same cell parsers, every instance is validated by the model's own
 ``full_clean`` (``clean_model_instances``) and formula-like cells get the apostrophe on
-export. The API and the import wizard use the set-based importer instead: resources
-import row by row (a query per foreign key and per row), which at 100,000 rows takes
-minutes rather than seconds, and they keep no change log to roll back from.
+export, so an exported file re-imports unchanged. Every import, the admin's Import
+button included (``apps.bulkio.admin_integration``), goes through the set-based
+importer instead: resources import row by row (a query per foreign key and per row),
+which at 100,000 rows takes minutes rather than seconds, and they keep no change log
+to roll back from.
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import Role
+from apps.academics import scoping
 from apps.bulkio import scheduling
 from apps.bulkio.forms import ExportForm, ImportUploadForm, column_label
 from apps.bulkio.importing import jobs
@@ -43,7 +43,7 @@ WIZARD_STEPS = {
 
 
 def _staff_only(request) -> None:
-    if request.user.effective_role not in (Role.ADMIN, Role.TEACHER):
+    if not scoping.is_staff(request.user):
         raise PermissionDenied
 
 
@@ -108,9 +108,23 @@ def import_detail(request, pk: int):
         "step": WIZARD_STEPS.get(job.status, 2),
         "preview": preview,
         "conflicts": _conflicts_shown(job, request.session.pop(f"bulkio-conflicts-{job.pk}", None)),
+        "admin_list": _admin_list(request.user, job.resource),
     }
     template = "bulkio/_import_status.html" if request.htmx else "bulkio/import_detail.html"
     return render(request, template, context)
+
+
+def _admin_list(user, resource: str) -> dict | None:
+    """For admins: the Django admin list of the job's records (where its Import button is)."""
+    spec = RESOURCES.get(resource)
+    if spec is None or not scoping.is_admin(user):
+        return None
+    opts = spec.model._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    except NoReverseMatch:
+        return None
+    return {"url": url, "name": capfirst(opts.verbose_name_plural)}
 
 
 def _conflicts_shown(job, conflicts: list[dict] | None) -> list[dict] | None:
@@ -189,7 +203,7 @@ def export_page(request):
         user=request.user,
     )
     schedules = []
-    is_admin = request.user.effective_role == Role.ADMIN
+    is_admin = scoping.is_admin(request.user)
     if is_admin:
         schedules = ScheduledExport.objects.select_related("owner")
     if request.method == "POST" and form.is_valid():

@@ -50,6 +50,8 @@ class Notification(models.Model):
     message = models.TextField(_("message"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
+    # What raised it (``import:12``), so that undoing the cause withdraws what is unread.
+    origin = models.CharField(_("origin"), max_length=64, blank=True, default="")
     # One timestamp per notify() call (set there), so a broadcast's rows are identical but
     # for recipient and id and can be pushed as one message.
     created_at = models.DateTimeField(
@@ -70,6 +72,10 @@ class Notification(models.Model):
             # the centre and resume: recipient, id range.
             models.Index(fields=["recipient", "-id"], name="notif_recipient_id_idx"),
             models.Index(fields=["recipient", "kind", "-id"], name="notif_recipient_kind_idx"),
+            # withdrawing what an import raised, when it is rolled back.
+            models.Index(
+                fields=["origin"], name="notif_origin_idx", condition=~models.Q(origin="")
+            ),
             models.Index(
                 fields=["email_state"],
                 name="notif_email_pending_idx",

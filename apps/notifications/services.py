@@ -1,10 +1,11 @@
-"""Writes for notifications: create (scoped, preference-aware), push after commit, mark, delete.
+"""Writes for notifications: create (preference-aware), push after commit, mark, delete.
 
-``notify`` is the single entry point the domain events, the importer, the exporter and
-the admin broadcast call. It stores the rows in one ``bulk_create``; only once the
-transaction commits does it push them through the channel layer: to ``user.<id>`` groups
-for a few recipients, and as one fan-out message per ``role.<name>`` group (carrying each
-recipient's notification id and unread count) when many share a role.
+``notify`` / ``notify_many`` are the single entry point for every sender; they take user
+ids and know no school rule (``apps.academics.notices`` decides who hears what). They
+store the rows in one ``bulk_create``; only once the transaction commits do they push
+them through the channel layer: to ``user.<id>`` groups for a few recipients, and as one
+fan-out message per ``role.<name>`` group (carrying each recipient's notification id and
+unread count) when many share a role.
 A channel-layer failure (Redis down) is logged and swallowed: the rows are the truth and
 clients catch up with ``resume`` / the unread-count endpoint.
 """
@@ -17,6 +18,7 @@ import bisect
 import logging
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -26,7 +28,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from apps.academics.models import Course, Enrollment, EnrollmentStatus, Student
 from apps.accounts.models import Role, User
 from apps.notifications.models import (
     EmailDigest,
@@ -67,71 +68,6 @@ def serialize(notification: Notification) -> dict[str, Any]:
         "created_at": notification.created_at.isoformat(),
         "is_read": notification.read_at is not None,
     }
-
-
-# --- Recipients ------------------------------------------------------------------------------
-def resolve_recipients(
-    users: Iterable[User], *, course: Course | None = None, student: Student | None = None
-) -> list[User]:
-    """Keep only the users allowed to hear about this course / student.
-
-    Admins hear about everything; a teacher only about courses they teach (or students
-    enrolled in one); a student only about themselves (or a course they are enrolled in).
-    """
-    candidates = {user.pk: user for user in users if user.is_active}
-    if not candidates or (course is None and student is None):
-        return list(candidates.values())
-    teacher_ok = _teachers_in_scope(candidates, course=course, student=student)
-    kept = []
-    for user in candidates.values():
-        role = user.effective_role
-        allowed = (
-            role == Role.ADMIN
-            or (role == Role.TEACHER and user.pk in teacher_ok)
-            or (role == Role.STUDENT and _student_in_scope(user, course=course, student=student))
-        )
-        if allowed:
-            kept.append(user)
-    return kept
-
-
-def _teachers_in_scope(
-    candidates: dict[int, User], *, course: Course | None, student: Student | None
-) -> set[int]:
-    teacher_ids = [pk for pk, user in candidates.items() if user.effective_role == Role.TEACHER]
-    if not teacher_ids:
-        return set()
-    courses = Course.objects.filter(teachers__in=teacher_ids)
-    if course is not None:
-        courses = courses.filter(pk=course.pk)
-    if student is not None:
-        courses = courses.filter(enrollments__student=student)
-    return set(courses.values_list("teachers", flat=True)) & set(teacher_ids)
-
-
-def _student_in_scope(user: User, *, course: Course | None, student: Student | None) -> bool:
-    if student is not None:
-        return student.user_id == user.pk
-    return (
-        Enrollment.objects.filter(course=course, student__user=user)
-        .exclude(status=EnrollmentStatus.DROPPED)
-        .exists()
-    )
-
-
-def course_audience(course: Course) -> list[User]:
-    """The course's teachers and the users of its (non-dropped) students."""
-    teachers = list(course.teachers.filter(is_active=True))
-    students = User.objects.filter(
-        is_active=True,
-        student_profile__deleted_at__isnull=True,
-        student_profile__enrollments__course=course,
-        student_profile__enrollments__status__in=[
-            EnrollmentStatus.ACTIVE,
-            EnrollmentStatus.COMPLETED,
-        ],
-    ).distinct()
-    return teachers + list(students)
 
 
 # --- Preferences -----------------------------------------------------------------------------
@@ -177,54 +113,101 @@ def preferences_update(
 
 
 # --- Create and push -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Notice:
+    """One message for some users: what ``notify_many`` stores, one row per recipient.
+
+    ``origin`` names what caused it (``import:12``) so that it can be withdrawn with it.
+    """
+
+    user_ids: Sequence[int]
+    kind: str
+    title: str
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    link: str = ""
+    origin: str = ""
+
+
 def notify(
     *,
-    recipients: Iterable[User],
+    user_ids: Iterable[int],
     kind: str,
     title: str,
     message: str = "",
     data: dict[str, Any] | None = None,
     link: str = "",
-    course: Course | None = None,
-    student: Student | None = None,
+    origin: str = "",
 ) -> list[Notification]:
-    """Store one notification per allowed recipient and push them once committed.
+    """Store one notification per active recipient and push them once committed.
 
-    A recipient who turned both web and email off for this kind gets nothing; one with
-    web off but email on gets a row that is already read (no badge, no push) for the mail.
+    Delivery only: callers decide who may hear (``apps.academics.notices`` for the
+    school's rules). A recipient who turned both web and email off for this kind gets
+    nothing; one with web off but email on gets a row that is already read (no badge, no
+    push) for the mail.
     """
-    if kind not in NotificationKind.values:
-        raise ValueError(f"Unknown notification kind: {kind}")
-    users = resolve_recipients(recipients, course=course, student=student)
-    preferences = _preferences_by_user([user.pk for user in users])
+    return notify_many([Notice(list(user_ids), kind, title, message, data or {}, link, origin)])
+
+
+def notify_many(notices: Sequence[Notice]) -> list[Notification]:
+    """``notify`` for many messages at once: one insert, one push after commit."""
+    for notice in notices:
+        if notice.kind not in NotificationKind.values:
+            raise ValueError(f"Unknown notification kind: {notice.kind}")
+    wanted = {pk for notice in notices for pk in notice.user_ids}
+    users = {user.pk: user for user in User.objects.filter(pk__in=wanted, is_active=True)}
+    preferences = _preferences_by_user(list(users))
     now = timezone.now()  # one event, one timestamp: the fan-out push relies on it
-    rows = []
-    for user in users:
-        preference = preferences[user.pk]
-        web, email = preference.wants(kind, "web"), preference.wants(kind, "email")
-        if not web and not email:
-            continue
-        rows.append(
-            Notification(
+    rows, groups = [], []
+    for notice in notices:
+        group = []
+        for user_id in dict.fromkeys(notice.user_ids):
+            user = users.get(user_id)
+            if user is None:
+                continue
+            preference = preferences[user_id]
+            web, email = (
+                preference.wants(notice.kind, "web"),
+                preference.wants(notice.kind, "email"),
+            )
+            if not web and not email:
+                continue
+            row = Notification(
                 recipient=user,
-                kind=kind,
-                title=title[:200],
-                message=message,
-                data=data or {},
-                link=link,
+                kind=notice.kind,
+                title=notice.title[:200],
+                message=notice.message,
+                data=notice.data,
+                link=notice.link,
+                origin=notice.origin[:64],
                 created_at=now,
                 read_at=None if web else now,
                 email_state=EmailState.PENDING if email and user.email else EmailState.NONE,
             )
-        )
+            rows.append(row)
+            group.append(row)
+        groups.append(group)
     with transaction.atomic():
         # SQLite and PostgreSQL both return the new ids from a bulk insert.
         created = Notification.objects.bulk_create(rows, batch_size=500)
-        to_push = [row for row in created if row.read_at is None]
-        transaction.on_commit(lambda: push_notifications(to_push), robust=True)
+        to_push = [[row for row in group if row.read_at is None] for group in groups]
+        transaction.on_commit(lambda: push_groups(to_push), robust=True)
         if any(row.email_state == EmailState.PENDING for row in created):
             transaction.on_commit(_queue_immediate_emails, robust=True)
     return created
+
+
+def withdraw_unread(*, origin: str) -> int:
+    """Remove the unread notifications ``origin`` raised (an import rolled back); read ones
+    stay, since their reader has seen them. The recipients' counts are pushed on commit."""
+    if not origin:
+        return 0
+    unread = Notification.objects.filter(origin=origin, read_at__isnull=True)
+    user_ids = set(unread.values_list("recipient_id", flat=True))
+    removed, _detail = unread.delete()
+    if user_ids:
+        transaction.on_commit(lambda: _push_unread_counts(user_ids), robust=True)
+    return removed
 
 
 def _queue_immediate_emails() -> None:
@@ -247,37 +230,43 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
 
 
 def push_notifications(notifications: Sequence[Notification]) -> bool:
-    """Push the rows of one ``notify()`` call (same content, one row per recipient).
+    """Push the rows of one notice (same content, one row per recipient)."""
+    return push_groups([notifications])
 
-    Recipients of a role with at least ``fanout_min_recipients()`` rows get one
-    ``notification.fanout`` message on ``role.<name>``; every consumer of that role looks
-    itself up in it and relays only its own row. Everyone else gets a message on their
-    ``user.<id>`` group. Either way each client receives its row with its own unread count.
+
+def push_groups(groups: Sequence[Sequence[Notification]]) -> bool:
+    """Push the rows of several notices; each group holds one notice's rows.
+
+    Recipients of a role with at least ``fanout_min_recipients()`` rows of one notice get
+    one ``notification.fanout`` message on ``role.<name>``; every consumer of that role
+    looks itself up in it and relays only its own row. Everyone else gets a message on
+    their ``user.<id>`` group. Either way each client receives its row with its own unread
+    count (counted once for all groups).
     """
-    if not notifications:
+    groups = [group for group in groups if group]
+    if not groups:
         return True
-    counts = unread_counts(n.recipient_id for n in notifications)
-    by_role: dict[str, list[Notification]] = {}
-    for row in notifications:
-        by_role.setdefault(row.recipient.effective_role, []).append(row)
+    counts = unread_counts(n.recipient_id for group in groups for n in group)
     messages = []
-    singles = []
-    for role, rows in by_role.items():
-        if len(rows) >= fanout_min_recipients():
-            messages.append((role_group(role), fanout_event(rows, counts)))
-        else:
-            singles.extend(rows)
-    messages.extend(
-        (
-            group_for(n.recipient_id),
-            {
-                "type": EVENT_CREATED,
-                "notification": serialize(n),
-                "unread_count": counts[n.recipient_id],
-            },
-        )
-        for n in singles
-    )
+    for notifications in groups:
+        by_role: dict[str, list[Notification]] = {}
+        for row in notifications:
+            by_role.setdefault(row.recipient.effective_role, []).append(row)
+        for role, rows in by_role.items():
+            if len(rows) >= fanout_min_recipients():
+                messages.append((role_group(role), fanout_event(rows, counts)))
+                continue
+            messages.extend(
+                (
+                    group_for(n.recipient_id),
+                    {
+                        "type": EVENT_CREATED,
+                        "notification": serialize(n),
+                        "unread_count": counts[n.recipient_id],
+                    },
+                )
+                for n in rows
+            )
     return _send(messages)
 
 
@@ -327,8 +316,17 @@ def _unpack(data: bytes):
 
 
 def push_unread_count(user_id: int) -> bool:
-    count = unread_counts([user_id])[user_id]
-    return _send([(group_for(user_id), {"type": EVENT_UNREAD, "unread_count": count})])
+    return _push_unread_counts([user_id])
+
+
+def _push_unread_counts(user_ids: Iterable[int]) -> bool:
+    counts = unread_counts(user_ids)
+    return _send(
+        [
+            (group_for(user_id), {"type": EVENT_UNREAD, "unread_count": count})
+            for user_id, count in counts.items()
+        ]
+    )
 
 
 def _send(messages: list[tuple[str, dict[str, Any]]]) -> bool:
@@ -395,21 +393,15 @@ def notification_delete(*, user: User, notification_id: int) -> None:
 
 
 # --- Broadcast -------------------------------------------------------------------------------
-def broadcast_audience(
-    *, roles: Iterable[str] = (), course: Course | None = None, user_ids: Iterable[int] = ()
-) -> list[User]:
+def broadcast_audience(*, roles: Iterable[str] = (), user_ids: Iterable[int] = ()) -> list[int]:
+    """The active users of these roles (superusers count as admins) and these users."""
     roles, user_ids = list(roles), list(user_ids)
-    users: dict[int, User] = {}
+    query = Q(pk__in=user_ids)
     if roles:
-        query = Q(role__in=roles)
+        query |= Q(role__in=roles)
         if Role.ADMIN in roles:
             query |= Q(is_superuser=True)
-        users.update((u.pk, u) for u in User.objects.filter(query, is_active=True))
-    if course is not None:
-        users.update((u.pk, u) for u in course_audience(course))
-    if user_ids:
-        users.update((u.pk, u) for u in User.objects.filter(pk__in=user_ids, is_active=True))
-    return list(users.values())
+    return list(User.objects.filter(query, is_active=True).values_list("pk", flat=True))
 
 
 def broadcast(
@@ -418,14 +410,13 @@ def broadcast(
     title: str,
     message: str = "",
     roles: Iterable[str] = (),
-    course: Course | None = None,
     user_ids: Iterable[int] = (),
     link: str = "",
 ) -> list[Notification]:
-    """An admin's announcement to roles, a course's people and/or chosen users."""
-    audience = broadcast_audience(roles=roles, course=course, user_ids=user_ids)
+    """An admin's announcement to roles and/or chosen users (a course's people are
+    resolved to user ids by the caller, ``apps.academics.notices.course_audience_ids``)."""
     return notify(
-        recipients=audience,
+        user_ids=broadcast_audience(roles=roles, user_ids=user_ids),
         kind=NotificationKind.BROADCAST,
         title=title,
         message=message,

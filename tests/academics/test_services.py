@@ -156,13 +156,13 @@ def test_grade_create_refuses_grade_above_max_and_unenrolled_student(db, teacher
 
     with pytest.raises(ValidationError, match="not enrolled"):
         services.grade_create(
-            student=student, course=course, assignment_name="HW1", category="Homework",
+            student=student, course=course, assignment_name="HW1", category="Final",
             grade=Decimal("5"), actor=teacher_user,
         )  # fmt: skip
     enroll(student, course)
     with pytest.raises(ValidationError) as error:
         services.grade_create(
-            student=student, course=course, assignment_name="HW1", category="Homework",
+            student=student, course=course, assignment_name="HW1", category="Final",
             grade=Decimal("21"), max_grade=Decimal("20"), actor=teacher_user,
         )  # fmt: skip
 
@@ -176,7 +176,7 @@ def test_grade_create_refuses_submission_before_assignment(db, teacher_user):
 
     with pytest.raises(ValidationError) as error:
         services.grade_create(
-            student=student, course=course, assignment_name="HW1", category="Homework",
+            student=student, course=course, assignment_name="HW1", category="Final",
             grade=Decimal("5"), date_assigned=dt.date(2025, 10, 10),
             date_submitted=dt.date(2025, 10, 9), actor=teacher_user,
         )  # fmt: skip
@@ -269,7 +269,7 @@ def test_grade_create_refuses_negative_grade_in_plain_words(db, teacher_user):
 
     with pytest.raises(ValidationError) as error:
         services.grade_create(
-            student=student, course=course, assignment_name="HW1", category="Homework",
+            student=student, course=course, assignment_name="HW1", category="Final",
             grade=Decimal("-5"), actor=teacher_user,
         )  # fmt: skip
 

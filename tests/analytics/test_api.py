@@ -7,8 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.academics import services
-from apps.analytics.caching import invalidate_analytics
+from apps.academics import changes, services
 from tests.factories import StudentUserFactory
 
 
@@ -187,13 +186,13 @@ def test_teacher_assignment_changes_the_teacher_scope(school, admin_user):
     assert [row["course_code"] for row in rows] == ["MATH1", "PHYS1"]
 
 
-def test_bulk_update_is_seen_after_invalidate_analytics(school, admin_user):
+def test_bulk_update_is_seen_once_recorded_in_the_change_hook(school, admin_user):
     client = _client(admin_user)
     client.get(_url("dashboard"))
 
     school.ana.__class__.objects.filter(pk=school.ana.pk).update(is_active=False)
     stale = client.get(_url("dashboard")).json()["totals"]["active_students"]
-    invalidate_analytics()
+    changes.record_change(kinds=[changes.STUDENT], student_ids=[school.ana.pk])
     fresh = client.get(_url("dashboard")).json()["totals"]["active_students"]
 
     assert (stale, fresh) == (3, 2)

@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from apps.analytics.exporting import Column, Section, safe_cell, to_csv
+from apps.analytics.exporting import Column, Section, to_csv
+from sms.spreadsheets import safe_cell
 
 
 def _get(user, name, *args, **params):

@@ -9,17 +9,17 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import translation
 
-from apps.academics import grading, services
+from apps.academics import changes, grading, services
+from apps.academics.filtering import RecordFilters
 from apps.academics.models import Enrollment, Grade
 from apps.analytics import results, selectors
-from apps.analytics.caching import invalidate_analytics
-from apps.analytics.filters import AnalyticsFilters
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
+from tests.analytics.stored_check import engine_rows, stored_rows
 from tests.factories import StudentFactory, enroll
 
 
 def _stored_equals_engine() -> bool:
-    return results.stored_rows() == results.engine_rows()
+    return stored_rows() == engine_rows()
 
 
 def _computed_at() -> dict:
@@ -92,11 +92,13 @@ def test_refresh_soft_deleted_student_loses_their_rows(school, admin_user):
     }
 
 
-def test_invalidate_analytics_with_ids_refreshes_a_bulk_update(school):
+def test_a_recorded_bulk_update_refreshes_its_students(school):
     results.flush_pending()
     Grade.objects.filter(student=school.chloe, course=school.physics).update(grade=Decimal("20"))
 
-    invalidate_analytics(student_ids=[school.chloe.pk])
+    changes.record_change(
+        kinds=[changes.GRADE], student_ids=[school.chloe.pk], course_ids=[school.physics.pk]
+    )
     results.flush_pending()
 
     assert EnrollmentResult.objects.get(
@@ -123,8 +125,8 @@ def test_stored_results_match_the_engine_after_random_writes(school, admin_user)
     results.flush_pending()
 
     assert _stored_equals_engine()
-    context = selectors.AnalyticsContext(admin_user, AnalyticsFilters())
-    live = selectors.AnalyticsContext(admin_user, AnalyticsFilters(date_from=dt.date(2000, 1, 1)))
+    context = selectors.AnalyticsContext(admin_user, RecordFilters())
+    live = selectors.AnalyticsContext(admin_user, RecordFilters(date_from=dt.date(2000, 1, 1)))
     assert _without_time(selectors.dashboard(context)) == _without_time(selectors.dashboard(live))
     assert _without_time(selectors.attendance(context)) == _without_time(selectors.attendance(live))
     assert _without_time(selectors.grades(context)) == _without_time(selectors.grades(live))
@@ -157,7 +159,7 @@ def _random_write(action, rng, step, student, course, admin_user) -> None:
             services.enrollment_update(enrollment=enrollment, actor=admin_user, status=new_status)
     elif action == "bulk":
         Grade.objects.filter(course=course).update(grade=Decimal(rng.randint(0, 100)))
-        invalidate_analytics(course_ids=[course.pk])
+        changes.record_change(kinds=[changes.COURSE], course_ids=[course.pk])
     else:
         grade = Grade.objects.filter(student=student, course=course).first()
         if grade:
@@ -172,14 +174,14 @@ def test_rebuild_analytics_equals_the_incremental_results(school, admin_user, ca
     grade = Grade.objects.get(student=school.ana, course=school.math, category="Midterm")
     services.grade_update(grade_obj=grade, actor=admin_user, grade=Decimal("55"))
     results.flush_pending()
-    incremental = results.stored_rows()
+    incremental = stored_rows()
     slots = sorted(AttendanceSlot.objects.values_list("course_id", "date", "status", "records"))
     buckets = sorted(GradeBucket.objects.values_list("course_id", "category", "items"))
 
     call_command("rebuild_analytics")
 
     assert "Analytics rebuilt for 3 students" in capsys.readouterr().out
-    assert results.stored_rows() == incremental
+    assert stored_rows() == incremental
     assert (
         sorted(AttendanceSlot.objects.values_list("course_id", "date", "status", "records"))
         == slots
@@ -188,7 +190,7 @@ def test_rebuild_analytics_equals_the_incremental_results(school, admin_user, ca
 
 
 def test_students_reasons_follow_the_request_language(school, admin_user):
-    context = selectors.AnalyticsContext(admin_user, AnalyticsFilters())
+    context = selectors.AnalyticsContext(admin_user, RecordFilters())
     with translation.override("el"):
         expected = [
             selectors.reason_text(reason)
@@ -200,7 +202,7 @@ def test_students_reasons_follow_the_request_language(school, admin_user):
         rows = {row["name"]: row for row in selectors.students(context)["results"]}
 
     assert rows["Beta Ben"]["risk_reasons"] == expected
-    english = selectors.students(selectors.AnalyticsContext(admin_user, AnalyticsFilters()))
+    english = selectors.students(selectors.AnalyticsContext(admin_user, RecordFilters()))
     assert {row["name"]: row for row in english["results"]}["Beta Ben"]["risk_reasons"] != expected
 
 

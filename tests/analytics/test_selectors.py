@@ -3,13 +3,13 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.academics.filtering import RecordFilters
 from apps.analytics import results, selectors
-from apps.analytics.filters import AnalyticsFilters
 from tests.factories import CourseFactory, GradeFactory, StudentFactory, enroll
 
 
 def _context(user, **filters):
-    return selectors.AnalyticsContext(user, AnalyticsFilters(**filters))
+    return selectors.AnalyticsContext(user, RecordFilters(**filters))
 
 
 def test_dashboard_totals_and_rates_for_admin(school, admin_user):

@@ -65,7 +65,7 @@ def test_errors_junk_student_id_in_body_is_400(school, value):
         "student": value,
         "course": school.own.course.pk,
         "assignment_name": "Junk",
-        "category": "Homework",
+        "category": "Final",
         "grade": "5",
     }
 
@@ -81,7 +81,7 @@ def test_errors_form_encoded_body_is_accepted_like_json(school):
         "student": school.own.student.pk,
         "course": school.own.course.pk,
         "assignment_name": "Form",
-        "category": "Homework",
+        "category": "Final",
         "grade": "5",
     }
 

@@ -14,7 +14,7 @@ def payload(side, **overrides) -> dict:
         "student": side.student.pk,
         "course": side.course.pk,
         "assignment_name": "Essay 1",
-        "category": "Homework",
+        "category": "Final",
         "grade": "17.5",
         "max_grade": "20",
         "date_assigned": "2025-10-01",

@@ -162,3 +162,29 @@ def test_students_malformed_is_active_is_400_not_ignored(admin_user):
 
     assert response.status_code == 400
     assert response.json() == {"is_active": ["Enter true or false."]}
+
+
+def test_students_teacher_does_not_see_a_student_who_only_dropped_their_course(school):
+    dropped = StudentFactory()
+    enroll(dropped, school.own.course, status="dropped")
+    client = client_for(school.own.teacher)
+
+    def ids(**params):
+        return [row["id"] for row in client.get(URL, params).json()["results"]]
+
+    detail = client.get(f"{URL}{dropped.pk}/")
+
+    assert ids() == [school.own.student.pk]
+    assert ids(course=school.own.course.pk) == [school.own.student.pk]
+    assert detail.status_code == 404
+
+
+def test_students_course_filter_counts_only_counted_enrollments_for_admins(admin_user):
+    course = CourseFactory()
+    taking, dropped = StudentFactory(), StudentFactory()
+    enroll(taking, course)
+    enroll(dropped, course, status="dropped")
+
+    response = client_for(admin_user).get(URL, {"course": course.pk})
+
+    assert [row["id"] for row in response.json()["results"]] == [taking.pk]

@@ -21,7 +21,8 @@ def test_wizard_imports_and_rolls_back_grades(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     admin = AdminFactory()
-    student, course = StudentFactory(), CourseFactory()
+    student = StudentFactory()
+    course = CourseFactory(evaluation_rules=[{"category": "Lab", "weight": 100}])
     EnrollmentFactory(student=student, course=course)
     file = tmp_path / "grades.csv"
     file.write_text(

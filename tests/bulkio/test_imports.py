@@ -20,11 +20,17 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 GRADE_HEADER = "student_id,course_code,assignment_name,category,grade,max_grade\n"
+# A grade's category must match a rule of its course: these cover the files below.
+RULES = [
+    {"category": "Homework", "weight": 30},
+    {"category": "Lab", "weight": 30},
+    {"category": "Final", "weight": 40},
+]
 
 
 def _enrolled(**course_kwargs):
     student = StudentFactory()
-    course = CourseFactory(**course_kwargs)
+    course = CourseFactory(**{"evaluation_rules": RULES, **course_kwargs})
     EnrollmentFactory(student=student, course=course)
     return student, course
 

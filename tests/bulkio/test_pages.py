@@ -56,7 +56,7 @@ def test_wizard_confirm_then_rollback_with_conflict_display(client, admin_user):
     student, course = _enrolled()
     GradeFactory(student=student, course=course, assignment_name="Lab", grade=Decimal("10"))
     job_url = _post_file(
-        client, HEADER + f"{student.student_id},{course.course_code},Lab,Lab,70,100\n"
+        client, HEADER + f"{student.student_id},{course.course_code},Lab,Final,70,100\n"
     )["Location"]
     job = ImportJob.objects.get()
 

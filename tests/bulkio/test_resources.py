@@ -25,7 +25,7 @@ def test_resource_import_reads_greek_headers_and_natural_keys():
     EnrollmentFactory(student=student, course=course)
     headers = ["Α.Μ.", "Κωδικός μαθήματος", "Εργασία", "Κατηγορία", "Βαθμός"]
     dataset = tablib.Dataset(headers=headers)
-    dataset.append([student.student_id, course.course_code, "Lab 1", "Lab", "8,5"])
+    dataset.append([student.student_id, course.course_code, "Lab 1", "Final", "8,5"])
 
     result = GradeResource().import_data(dataset, dry_run=False)
 

@@ -12,10 +12,12 @@ from tests.factories import CourseFactory, EnrollmentFactory, GradeFactory, Stud
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 GRADE_HEADER = "student_id,course_code,assignment_name,category,grade,max_grade\n"
+# A grade's category must match a rule of its course.
+RULES = [{"category": "Homework", "weight": 100}]
 
 
 def _applied_grade_import(admin_api):
-    student, course = StudentFactory(), CourseFactory()
+    student, course = StudentFactory(), CourseFactory(evaluation_rules=RULES)
     EnrollmentFactory(student=student, course=course)
     GradeFactory(student=student, course=course, assignment_name="Old", grade=Decimal("40"))
     before = snapshot()
@@ -113,7 +115,7 @@ def test_background_import_reports_progress_and_finishes(
     admin_api, admin_user, settings, django_capture_on_commit_callbacks
 ):
     settings.SMS_BULKIO_BACKGROUND_ROWS = 2
-    student, course = StudentFactory(), CourseFactory()
+    student, course = StudentFactory(), CourseFactory(evaluation_rules=RULES)
     EnrollmentFactory(student=student, course=course)
     lines = "".join(
         f"{student.student_id},{course.course_code},A{n},Homework,{n},100\n" for n in range(5)
@@ -144,10 +146,12 @@ def test_background_apply_retries_a_busy_database_then_succeeds(admin_api, admin
 
     from apps.bulkio import tasks
 
-    student, course = StudentFactory(), CourseFactory()
+    student, course = StudentFactory(), CourseFactory(evaluation_rules=RULES)
     EnrollmentFactory(student=student, course=course)
     job_id = upload(
-        admin_api, "grades", GRADE_HEADER + f"{student.student_id},{course.course_code},A,H,5,10\n"
+        admin_api,
+        "grades",
+        GRADE_HEADER + f"{student.student_id},{course.course_code},A,Homework,5,10\n",
     ).json()["id"]
     ImportJob.objects.filter(pk=job_id).update(status="applying")
     real = jobs.run_apply

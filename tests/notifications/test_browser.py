@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from apps.notifications import livestack
 from tests import chromium
 from tests.integration.conftest import missing_service
+from tests.support import livestack
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 

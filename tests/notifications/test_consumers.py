@@ -105,7 +105,7 @@ async def test_consumer_pushes_only_to_the_recipient(alice, bob):
     await socket_a.receive_json_from()
     await socket_b.receive_json_from()
 
-    await notify(recipients=[bob], kind="message", title="For Bob only")
+    await notify(user_ids=[bob.pk], kind="message", title="For Bob only")
 
     pushed = await socket_b.receive_json_from()
     count = await socket_b.receive_json_from()
@@ -120,8 +120,8 @@ async def test_consumer_pushes_only_to_the_recipient(alice, bob):
 
 async def test_consumer_resume_replays_what_was_missed_in_order(alice):
     first = await sync_to_async(lambda: Notification.objects.filter(recipient=alice).last().pk)()
-    await notify(recipients=[alice], kind="system", title="While offline 1")
-    await notify(recipients=[alice], kind="system", title="While offline 2")
+    await notify(user_ids=[alice.pk], kind="system", title="While offline 1")
+    await notify(user_ids=[alice.pk], kind="system", title="While offline 2")
     socket = await open_socket(user=alice)
     await socket.receive_json_from()
 
@@ -193,7 +193,9 @@ async def test_consumer_broadcast_to_a_role_gives_each_recipient_its_own_row(set
     for socket in sockets.values():
         await socket.receive_json_from()
 
-    created = await notify(recipients=[bob, *classmates], kind="broadcast", title="No classes")
+    created = await notify(
+        user_ids=[u.pk for u in [bob, *classmates]], kind="broadcast", title="No classes"
+    )
 
     row_of = {row.recipient_id: row.pk for row in created}
     for user, unread in ((bob, 3), (classmates[0], 1)):

@@ -19,7 +19,7 @@ def test_email_preference_sends_an_immediate_email(db, django_capture_on_commit_
     services.preferences_update(user=user, kinds={"export_ready": {"web": True, "email": True}})
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(recipients=[user], kind="export_ready", title="Your export is ready")
+        services.notify(user_ids=[user.pk], kind="export_ready", title="Your export is ready")
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
@@ -31,7 +31,7 @@ def test_email_default_is_web_only(db, django_capture_on_commit_callbacks):
     user = TeacherFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(recipients=[user], kind="export_ready", title="Ready")
+        services.notify(user_ids=[user.pk], kind="export_ready", title="Ready")
 
     assert mail.outbox == []
 
@@ -44,7 +44,7 @@ def test_email_waits_for_quiet_hours_to_end(db):
         quiet_hours_start=dt.time(22, 0),
         quiet_hours_end=dt.time(7, 0),
     )
-    services.notify(recipients=[user], kind="alert", title="Night alert")
+    services.notify(user_ids=[user.pk], kind="alert", title="Night alert")
 
     with _at(23):
         sent_at_night = tasks.send_due_emails()
@@ -62,7 +62,7 @@ def test_email_daily_digest_collects_pending_into_one_email(db):
         user=user, kinds={"system": {"web": True, "email": True}}, email_digest="daily"
     )
     for title in ("First", "Second", "Third"):
-        services.notify(recipients=[user], kind="system", title=title)
+        services.notify(user_ids=[user.pk], kind="system", title=title)
 
     immediate = tasks.send_due_emails()
     digests = tasks.send_email_digests()

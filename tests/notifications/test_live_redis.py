@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from apps.notifications import livestack
 from tests.integration.conftest import missing_service
+from tests.support import livestack
 
 pytestmark = [pytest.mark.redis, pytest.mark.asyncio]
 

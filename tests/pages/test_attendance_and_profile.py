@@ -137,3 +137,25 @@ def test_student_profile_user_without_record_gets_not_found(client, students):
     response = client.get(reverse("academics:student_profile", args=[students[0].pk]))
 
     assert response.status_code == 404
+
+
+def test_student_who_only_dropped_the_teachers_course_is_on_no_page_of_theirs(
+    teacher_client, course, students
+):
+    dropped = course.enrollments.get(status="dropped").student
+    pages = {
+        "roster": reverse("academics:course_roster", args=[course.pk]),
+        "grade_grid": reverse("academics:grade_grid", args=[course.pk]),
+        "attendance_sheet": reverse("academics:attendance_sheet", args=[course.pk]),
+    }
+
+    shown = {
+        name: dropped.last_name in teacher_client.get(url).content.decode()
+        for name, url in pages.items()
+    }
+    profile = teacher_client.get(reverse("academics:student_profile", args=[dropped.pk]))
+    mark_response = mark(teacher_client, course, dropped, "present")
+
+    assert shown == dict.fromkeys(pages, False)
+    assert profile.status_code == 404
+    assert mark_response.status_code == 404

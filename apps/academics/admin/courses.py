@@ -4,19 +4,16 @@ from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from apps.academics import services
 from apps.academics.admin.base import SoftDeleteAdmin
 from apps.academics.admin.inlines import CourseEnrollmentInline
 from apps.academics.admin_forms import CourseAdminForm
-from apps.academics.models import Course, Enrollment, EnrollmentStatus
-from apps.bulkio.resources import CourseResource
+from apps.academics.models import Course, Enrollment
 
 
 @admin.register(Course)
-class CourseAdmin(ImportExportMixin, ExportActionMixin, SoftDeleteAdmin):
-    resource_classes = [CourseResource]
+class CourseAdmin(SoftDeleteAdmin):
     form = CourseAdminForm
     service_fields = frozenset(services.COURSE_FIELDS)
     list_display = (
@@ -55,8 +52,8 @@ class CourseAdmin(ImportExportMixin, ExportActionMixin, SoftDeleteAdmin):
 
     def get_queryset(self, request):
         enrolled = (
-            Enrollment.objects.filter(course=OuterRef("pk"))
-            .exclude(status=EnrollmentStatus.DROPPED)
+            Enrollment.objects.counted()
+            .filter(course=OuterRef("pk"))
             .order_by()
             .values("course")
             .annotate(total=Count("id"))

@@ -1,12 +1,10 @@
 """Enrollments, grades, attendance and daily performance in the admin."""
 
 from django.contrib import admin
-from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from apps.academics import services
 from apps.academics.admin.base import RecordAdmin
 from apps.academics.models import Attendance, DailyPerformance, Enrollment, Grade
-from apps.bulkio.resources import AttendanceResource, EnrollmentResource, GradeResource
 
 # Large tables: prefix searches, so "S001" finds S00123 without scanning every row.
 STUDENT_SEARCH = ("^student__student_id", "^student__last_name", "^student__first_name")
@@ -14,8 +12,7 @@ COURSE_SEARCH = ("^course__course_code",)
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ImportExportMixin, ExportActionMixin, RecordAdmin):
-    resource_classes = [EnrollmentResource]
+class EnrollmentAdmin(RecordAdmin):
     service_fields = frozenset(services.ENROLLMENT_FIELDS)
     fields = ("student", "course", "enrolled_at", "status")
     list_display = ("student", "course", "status", "enrolled_at")
@@ -36,8 +33,7 @@ class EnrollmentAdmin(ImportExportMixin, ExportActionMixin, RecordAdmin):
 
 
 @admin.register(Grade)
-class GradeAdmin(ImportExportMixin, ExportActionMixin, RecordAdmin):
-    resource_classes = [GradeResource]
+class GradeAdmin(RecordAdmin):
     service_fields = frozenset(services.GRADE_FIELDS)
     fields = (
         "student",
@@ -76,8 +72,7 @@ class GradeAdmin(ImportExportMixin, ExportActionMixin, RecordAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(ImportExportMixin, ExportActionMixin, RecordAdmin):
-    resource_classes = [AttendanceResource]
+class AttendanceAdmin(RecordAdmin):
     service_fields = frozenset(services.ATTENDANCE_FIELDS)
     fields = ("student", "course", ("date", "period_number"), "status", "notes")
     list_display = ("date", "period_number", "student", "course", "status")

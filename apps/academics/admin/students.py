@@ -6,13 +6,11 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from apps.academics import grading, services
 from apps.academics.admin.base import SoftDeleteAdmin
 from apps.academics.admin.inlines import StudentEnrollmentInline
 from apps.academics.models import Course, Student
-from apps.bulkio.resources import StudentResource
 
 HEALTH_FIELDS = ("health_issue",)
 
@@ -81,8 +79,7 @@ def _words(code: str | None) -> str:
 
 
 @admin.register(Student)
-class StudentAdmin(ImportExportMixin, ExportActionMixin, SoftDeleteAdmin):
-    resource_classes = [StudentResource]
+class StudentAdmin(SoftDeleteAdmin):
     service_fields = frozenset(services.STUDENT_FIELDS)
     list_display = (
         "student_id",

@@ -62,8 +62,19 @@ class StrictBooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+def _counted_in(column: str, other: str):
+    """A filter method: rows with a counted enrollment (``Enrollment.objects.counted()``)
+    whose ``column`` is the value, as the roster, the analytics and the exports count."""
+
+    def method(queryset, name, value):
+        taking = Enrollment.objects.counted().filter(**{column: value})
+        return queryset.filter(pk__in=taking.values(other))
+
+    return method
+
+
 class StudentFilter(filters.FilterSet):
-    course = IntegerFilter(field_name="enrollments__course_id", label=_("Course id"))
+    course = IntegerFilter(method=_counted_in("course_id", "student_id"), label=_("Course id"))
     date_from = filters.DateFilter(field_name="enrollment_date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="enrollment_date", lookup_expr="lte")
     class_division = filters.CharFilter(lookup_expr="iexact")
@@ -80,7 +91,7 @@ class StudentFilter(filters.FilterSet):
 
 
 class CourseFilter(filters.FilterSet):
-    student = IntegerFilter(field_name="enrollments__student_id", label=_("Student id"))
+    student = IntegerFilter(method=_counted_in("student_id", "course_id"), label=_("Student id"))
     teacher = IntegerFilter(field_name="teachers", label=_("Teacher (user) id"))
     semester = filters.CharFilter(lookup_expr="iexact")
     is_active = StrictBooleanFilter()

@@ -22,19 +22,13 @@ from apps.academics.api import serializers as api_serializers
 from apps.accounts.models import Role
 
 
-def role_of(user) -> str | None:
-    if user is None or not user.is_authenticated:
-        return None
-    return user.effective_role
-
-
 class RoleWritePermission(permissions.BasePermission):
     """Reads are open to any signed-in user (the queryset is scoped); writes by role."""
 
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        if role_of(request.user) in view.writer_roles:
+        if scoping.role_of(request.user) in view.writer_roles:
             return True
         self.message = view.forbidden_message
         return False
@@ -60,7 +54,7 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         return self.scoped_queryset(self.request.user)
 
     def may_write_object(self, user, obj) -> bool:
-        return role_of(user) in self.writer_roles
+        return scoping.role_of(user) in self.writer_roles
 
 
 class MarksViewSet(ScopedModelViewSet):
@@ -98,7 +92,7 @@ class StudentViewSet(ScopedModelViewSet):
         return scoping.students_for(user)
 
     def get_serializer_class(self):
-        if role_of(self.request.user) == Role.ADMIN:
+        if scoping.is_admin(self.request.user):
             return api_serializers.StudentAdminSerializer
         return api_serializers.StudentSerializer
 

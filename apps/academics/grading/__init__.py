@@ -16,14 +16,17 @@ rounded figure is first settled to 9 decimals and then rounded half up to 2 deci
 row-level and the bulk paths therefore give the same numbers.
 
 Layout: ``keys`` (category names), ``decimals`` (conversion and rounding), ``model`` (the
-frozen dataclasses), ``rules`` (pure computation), ``loading`` (one student) and ``bulk``
-(many students). Import from ``apps.academics.grading``; the names below are its API.
+frozen dataclasses), ``rules`` (pure computation: the one home of the attendance rate, the
+pass mark, letters and risk), ``expressions`` (the same rules in SQL: counted records,
+percentages), ``loading`` (one student) and ``bulk`` (many students). Import from
+``apps.academics.grading``; the names below are its API.
 """
 
 from apps.academics.grading.bulk import course_results, student_summaries
 from apps.academics.grading.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
+from apps.academics.grading.expressions import counted_records, percentage_expression
 from apps.academics.grading.keys import ATTENDANCE_KEY, EXAM_KEYS, category_key
-from apps.academics.grading.loading import course_result, student_summary
+from apps.academics.grading.loading import counted_enrollments, course_result, student_summary
 from apps.academics.grading.model import (
     AttendanceCounts,
     CategoryBreakdown,
@@ -38,9 +41,10 @@ from apps.academics.grading.model import (
 )
 from apps.academics.grading.rules import (
     LETTER_BOUNDARIES,
-    PASS_MARK,
+    RISK_LEVELS,
     TREND_MIN_ITEMS,
     TREND_THRESHOLD,
+    CourseCategories,
     apply_daily,
     attendance_rate,
     category_totals,
@@ -48,6 +52,7 @@ from apps.academics.grading.rules import (
     daily_sums,
     finalise_course_result,
     gpa_points,
+    gradable_rule_labels,
     greek_grade,
     label_for_slope,
     latest_exams,
@@ -55,10 +60,13 @@ from apps.academics.grading.rules import (
     letter_grade,
     longest_absence_run,
     parse_rules,
+    pass_mark,
     risk_assessment,
+    rule_for_category,
     slope_from_sums,
     summarise_student,
     trend_label,
+    unrounded_attendance_rate,
 )
 
 __all__ = [
@@ -66,6 +74,7 @@ __all__ = [
     "AttendanceCounts",
     "CategoryBreakdown",
     "CategoryTotals",
+    "CourseCategories",
     "CourseResult",
     "DailyItem",
     "EXAM_KEYS",
@@ -74,7 +83,7 @@ __all__ = [
     "HUNDRED",
     "LETTER_BOUNDARIES",
     "ONE",
-    "PASS_MARK",
+    "RISK_LEVELS",
     "Risk",
     "RiskReason",
     "StudentSummary",
@@ -86,11 +95,14 @@ __all__ = [
     "category_key",
     "category_totals",
     "compute_course_result",
+    "counted_enrollments",
+    "counted_records",
     "course_result",
     "course_results",
     "daily_sums",
     "finalise_course_result",
     "gpa_points",
+    "gradable_rule_labels",
     "greek_grade",
     "label_for_slope",
     "latest_exams",
@@ -98,7 +110,10 @@ __all__ = [
     "letter_grade",
     "longest_absence_run",
     "parse_rules",
+    "pass_mark",
+    "percentage_expression",
     "risk_assessment",
+    "rule_for_category",
     "round2",
     "slope_from_sums",
     "student_summaries",
@@ -106,4 +121,5 @@ __all__ = [
     "summarise_student",
     "to_decimal",
     "trend_label",
+    "unrounded_attendance_rate",
 ]

@@ -31,8 +31,9 @@ from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.db.models.lookups import In
 
 from apps.academics.grading.decimals import ONE, ZERO, to_decimal
+from apps.academics.grading.expressions import counted_records, percentage_expression
 from apps.academics.grading.keys import ATTENDANCE_KEY, EXAM_KEYS, category_key
-from apps.academics.grading.loading import _COUNTED_STATUSES, _counted_enrollments
+from apps.academics.grading.loading import counted_enrollments
 from apps.academics.grading.model import (
     _STATUSES,
     AttendanceCounts,
@@ -56,10 +57,6 @@ from apps.academics.models import (
     Grade,
     Student,
 )
-
-
-def _percentage_expression(value: str, maximum: str):
-    return Cast(value, FloatField()) * 100.0 / Cast(maximum, FloatField())
 
 
 def _id_list(ids: Iterable[int] | QuerySet | None) -> list[int] | QuerySet | None:
@@ -106,31 +103,24 @@ class _Scope:
         return queryset
 
     def narrowed(self, pairs: list[tuple[int, int]]) -> _Scope:
-        """The same rows, restricted by the ids of these enrollments (all counted ones in
-        scope) rather than by the callers' id subqueries."""
+        """The same rows, restricted by the student and the course ids of these
+        enrollments (all counted ones in scope) rather than by the callers' id subqueries.
+        Both lists come from counted enrollments, so the rows are of live students in
+        live courses and ``records`` checks only the enrollment's status."""
         if self.student_ids is None and self.course_ids is None:
             return self
         return replace(
             self,
-            student_ids=None
-            if self.student_ids is None
-            else sorted({student_id for student_id, _course_id in pairs}),
-            course_ids=None
-            if self.course_ids is None
-            else sorted({course_id for _student_id, course_id in pairs}),
+            student_ids=sorted({student_id for student_id, _course_id in pairs}),
+            course_ids=sorted({course_id for _student_id, course_id in pairs}),
             known=True,
         )
 
     def enrollments(self) -> QuerySet:
-        return self._ids(_counted_enrollments())
+        return self._ids(counted_enrollments())
 
     def records(self, model: type[Model], date_field: str) -> QuerySet:
-        queryset = model.objects.order_by().filter(
-            student__deleted_at__isnull=True,
-            course__deleted_at__isnull=True,
-            student__enrollments__course=F("course"),
-            student__enrollments__status__in=_COUNTED_STATUSES,
-        )
+        queryset = counted_records(model.objects.order_by(), live=self.known)
         if self.date_from:
             queryset = queryset.filter(**{f"{date_field}__gte": self.date_from})
         if self.date_to:
@@ -184,7 +174,7 @@ def _trend_sums(scope: _Scope) -> dict[int, tuple[str, Decimal | None]]:
         .values(
             "n_item",
             t_student=F("student_id"),
-            t_value=_percentage_expression("grade", "max_grade"),
+            t_value=percentage_expression("grade", "max_grade"),
         )
     )
     rows = _wrapped_rows(
@@ -213,7 +203,7 @@ def _grade_totals(scope: _Scope) -> dict[tuple[int, int], dict[str, CategoryTota
         .values("student_id", "course_id", "category")
         .annotate(
             weighted=Sum(
-                _percentage_expression("grade", "max_grade") * Cast("weight", FloatField())
+                percentage_expression("grade", "max_grade") * Cast("weight", FloatField())
             ),
             weights=Sum(Cast("weight", FloatField())),
             items=Count("id"),
@@ -232,7 +222,7 @@ def _grade_totals(scope: _Scope) -> dict[tuple[int, int], dict[str, CategoryTota
         "category",
         "id",
         Coalesce("date_submitted", "date_assigned"),
-        _percentage_expression("grade", "max_grade"),
+        percentage_expression("grade", "max_grade"),
     )
     for student_id, course_id, raw, grade_id, day, percentage in exams.iterator(chunk_size=5000):
         slot = (student_id, course_id, keys.get(raw) or category_key(raw))
@@ -249,7 +239,7 @@ def _daily_sums(scope: _Scope) -> dict[tuple[int, int], dict[str, tuple[Decimal,
     rows = (
         scope.records(DailyPerformance, "date")
         .values("student_id", "course_id", "category")
-        .annotate(total=Sum(_percentage_expression("score", "max_score")), entries=Count("id"))
+        .annotate(total=Sum(percentage_expression("score", "max_score")), entries=Count("id"))
         .values_list("student_id", "course_id", "category", "total", "entries")
     )
     sums: dict[tuple[int, int], dict[str, tuple[Decimal, int]]] = {}

@@ -32,14 +32,10 @@ from apps.academics.models import (
     Course,
     DailyPerformance,
     Enrollment,
-    EnrollmentStatus,
     Grade,
     Student,
 )
 
-_COUNTED_STATUSES = tuple(
-    status for status in EnrollmentStatus.values if status != EnrollmentStatus.DROPPED
-)
 _GRADE_COLUMNS = (
     "category",
     "grade",
@@ -56,12 +52,9 @@ def _pk(obj: Model | int) -> int:
     return obj.pk if isinstance(obj, Model) else int(obj)
 
 
-def _counted_enrollments() -> QuerySet:
-    return Enrollment.objects.order_by().filter(
-        status__in=_COUNTED_STATUSES,
-        student__deleted_at__isnull=True,
-        course__deleted_at__isnull=True,
-    )
+def counted_enrollments() -> QuerySet[Enrollment]:
+    """The enrollments the engine computes (``Enrollment.objects.counted()``), unordered."""
+    return Enrollment.objects.counted().order_by()
 
 
 def _sorted_trend(grades: Iterable[GradeItem]) -> tuple[str, Decimal | None]:
@@ -93,7 +86,7 @@ def course_result(student: Student | int, course: Course | int) -> CourseResult:
     if not isinstance(course, Course):
         course = Course.all_objects.get(pk=course)
     rows = {"student_id": student_id, "course_id": course.pk}
-    if not _counted_enrollments().filter(**rows).exists():
+    if not counted_enrollments().filter(**rows).exists():
         result = _single_course(student_id, course, [], [], [])
         return replace(result, reason="not_enrolled")
     grades = [
@@ -117,7 +110,7 @@ def course_result(student: Student | int, course: Course | int) -> CourseResult:
 def student_summary(student: Student | int) -> StudentSummary:
     """GPA, average, attendance, trend and risk of one student over their counted courses."""
     student_id = _pk(student)
-    enrollments = _counted_enrollments().filter(student_id=student_id).select_related("course")
+    enrollments = counted_enrollments().filter(student_id=student_id).select_related("course")
     courses = {enrollment.course_id: enrollment.course for enrollment in enrollments}
     rows = {"student_id": student_id, "course_id__in": list(courses)}
     grades: dict[int, list[GradeItem]] = {course_id: [] for course_id in courses}

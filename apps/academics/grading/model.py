@@ -96,14 +96,6 @@ class AttendanceCounts:
     def records(self) -> int:
         return self.present + self.absent + self.late + self.excused
 
-    @property
-    def rate(self) -> Decimal | None:
-        """Unrounded attendance rate; excused records are left out of the count."""
-        countable = self.records - self.excused
-        if countable <= 0:
-            return None
-        return Decimal(self.present + self.late) / Decimal(countable) * HUNDRED
-
 
 @dataclass(frozen=True)
 class CategoryTotals:

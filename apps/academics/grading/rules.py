@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.academics.grading.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
@@ -29,7 +30,6 @@ from apps.academics.grading.model import (
 )
 from apps.academics.models import AttendanceStatus
 
-PASS_MARK = Decimal(50)
 _SLOPE_PLACES = Decimal("1e-6")
 LETTER_BOUNDARIES = (
     (Decimal(97), "A+"),
@@ -44,6 +44,8 @@ LETTER_BOUNDARIES = (
 )
 TREND_MIN_ITEMS = 4
 TREND_THRESHOLD = Decimal("0.5")
+# Risk levels from lowest to highest; ``risk_assessment`` picks one by score.
+RISK_LEVELS = ("low", "medium", "high")
 # Frozen, so one shared instance is a safe default argument.
 NO_ATTENDANCE = AttendanceCounts()
 
@@ -71,6 +73,36 @@ def parse_rules(raw_rules: Any) -> tuple[EvaluationRule, ...]:
             seen.add(rule.key)
             rules.append(rule)
     return tuple(rules)
+
+
+def rule_for_category(raw_rules: Any, category: str) -> EvaluationRule | None:
+    """The rule a grade of this category counts towards, or None when it would never count.
+
+    A grade counts towards the rule with the same category key, except the attendance
+    rule, whose single item is the attendance rate (grades of that key are ignored).
+    """
+    key = category_key(category)
+    if key == ATTENDANCE_KEY:
+        return None
+    return next((rule for rule in parse_rules(raw_rules) if rule.key == key), None)
+
+
+def gradable_rule_labels(raw_rules: Any) -> list[str]:
+    """The categories a grade of this course can be recorded in, as the rules name them."""
+    return [rule.label for rule in parse_rules(raw_rules) if rule.key != ATTENDANCE_KEY]
+
+
+class CourseCategories:
+    """A course's gradable categories, parsed once, for checking many grades."""
+
+    def __init__(self, raw_rules: Any):
+        rules = [rule for rule in parse_rules(raw_rules) if rule.key != ATTENDANCE_KEY]
+        self.keys = frozenset(rule.key for rule in rules)
+        self.labels = [rule.label for rule in rules]
+
+    def takes(self, category: str) -> bool:
+        """Would a grade of this category count (``rule_for_category`` is not None)?"""
+        return category_key(category) in self.keys
 
 
 def latest_exams(grades: Iterable[GradeItem]) -> dict[str, GradeItem]:
@@ -132,9 +164,24 @@ def category_totals(
     return apply_daily(rules, totals, daily_sums(daily))
 
 
+def pass_mark() -> Decimal:
+    """The final grade (in %) that passes: ``settings.SMS_PASS_MARK`` (SPEC: 50 %, 10/20)."""
+    return to_decimal(settings.SMS_PASS_MARK)
+
+
+def unrounded_attendance_rate(counts: AttendanceCounts) -> Decimal | None:
+    """The attendance rule (SPEC §2.1): (present + late) / (records − excused) · 100, over
+    records already pooled; None when nothing is countable. Everything that shows an
+    attendance rate comes through here (``attendance_rate`` rounds it)."""
+    countable = counts.records - counts.excused
+    if countable <= 0:
+        return None
+    return Decimal(counts.present + counts.late) / Decimal(countable) * HUNDRED
+
+
 def attendance_rate(present: int, absent: int, late: int, excused: int) -> Decimal | None:
     """(present + late) / (records − excused) · 100, 2 decimals; None when nothing counts."""
-    return round2(AttendanceCounts(present, absent, late, excused).rate)
+    return round2(unrounded_attendance_rate(AttendanceCounts(present, absent, late, excused)))
 
 
 def longest_absence_run(statuses: Iterable[str]) -> int:
@@ -184,7 +231,7 @@ def finalise_course_result(
     course_code: str = "",
 ) -> CourseResult:
     """Steps 4–7 of the engine, from per-category totals to the final grade."""
-    rate = attendance.rate
+    rate = unrounded_attendance_rate(attendance)
     penalty = to_decimal(absence_penalty)
     deduction = penalty * attendance.absent
     breakdown: dict[str, CategoryBreakdown] = {}
@@ -225,7 +272,7 @@ def finalise_course_result(
         absence_deduction=round2(deduction),
         consecutive_absences=consecutive_absences,
         reason=reason,
-        passed=None if final is None else final >= PASS_MARK,
+        passed=None if final is None else final >= pass_mark(),
         credits=credits,
         course_code=course_code,
         attendance_counts=attendance,
@@ -330,7 +377,8 @@ def risk_assessment(average: Decimal | None, attendance_rate: Decimal | None, tr
     elif trend == "improving":
         reasons.append(RiskReason("trend_improving", -5, _("Grades are improving.")))
     score = max(sum(reason.points for reason in reasons), 0)
-    level = "low" if score < 30 else "medium" if score < 60 else "high"
+    low, medium, high = RISK_LEVELS
+    level = low if score < 30 else medium if score < 60 else high
     return Risk(level=level, score=score, reasons=tuple(reasons))
 
 
@@ -349,7 +397,7 @@ def summarise_student(
         average = round2(sum(c.final_grade * c.credits for c in graded) / credits)
         gpa = round2(sum(c.gpa * c.credits for c in graded) / credits)
     pooled = sum((course.attendance_counts for course in courses), AttendanceCounts())
-    rate = round2(pooled.rate)
+    rate = round2(unrounded_attendance_rate(pooled))
     return StudentSummary(
         student_id=student_id,
         gpa=gpa,

@@ -9,18 +9,19 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from django import forms
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from apps.academics import scoping
+from apps.academics.filtering import parse_query
+from apps.accounts.models import Role
 from apps.analytics.caching import cached_body, entry_key
-from apps.analytics.filters import AnalyticsFilters, parse_filters
 from apps.analytics.reports import report_file, report_payload
+from apps.analytics.results import flush_pending
 from apps.analytics.scope import scope_key
 from apps.analytics.selectors import STUDENT_ORDERINGS, order_students
 
@@ -40,35 +41,6 @@ class JSONOrFileNegotiation(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
-def _messages(detail) -> list[str]:
-    """A field's messages as one flat list: list fields report ``{index: [...]}``."""
-    if isinstance(detail, dict):
-        found = [message for value in detail.values() for message in _messages(value)]
-    elif isinstance(detail, list | tuple):
-        found = [message for value in detail for message in _messages(value)]
-    else:
-        found = [str(detail)]
-        # The CRUD API's filters word a bad number the way Django forms do; so do these.
-        if found[0] == str(serializers.IntegerField.default_error_messages["invalid"]):
-            found = [str(forms.IntegerField.default_error_messages["invalid"])]
-    return list(dict.fromkeys(found))
-
-
-def flat_errors(detail) -> dict[str, list[str]]:
-    """``{field: [messages]}`` as every other endpoint answers, whatever the field's type."""
-    if not isinstance(detail, dict):
-        return {"non_field_errors": _messages(detail)}
-    return {field: _messages(value) for field, value in detail.items()}
-
-
-def parse_api_filters(query) -> AnalyticsFilters:
-    """The analytics filters of a request, errors as ``{field: [messages]}`` (400)."""
-    try:
-        return parse_filters(query)
-    except ValidationError as error:
-        raise ValidationError(flat_errors(error.detail)) from None
-
-
 def _json_bytes(data: dict) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -80,9 +52,9 @@ class AnalyticsView(APIView):
     students_allowed = False
 
     def get(self, request, pk: int | None = None):
-        if request.user.is_student_role and not self.students_allowed:
+        if scoping.role_of(request.user) == Role.STUDENT and not self.students_allowed:
             raise PermissionDenied(_("Students can see only their own report."))
-        filters = parse_api_filters(request.query_params)
+        filters = parse_query(request.query_params)
         file_format = request.query_params.get("format", "json").lower()
         if file_format not in ("json", *FILE_FORMATS):
             raise ValidationError({"format": [_("Choose one of: json, csv, xlsx, pdf.")]})
@@ -98,6 +70,7 @@ class AnalyticsView(APIView):
             response = HttpResponse(content, content_type=content_type)
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
+        flush_pending()  # this transaction's own writes first: they may start a new generation
         key = entry_key(
             "body",
             self.report,

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Q, Sum
 
+from apps.academics import grading
 from apps.academics.models import AttendanceStatus
 from apps.analytics import stats
 from apps.analytics.selectors.common import (
@@ -25,7 +26,12 @@ def _status_counts(rows) -> dict[str, int]:
 
 
 def _rate_of(counts: dict[str, int]) -> float | None:
-    return stats.rate(counts["present"], counts["late"], counts["absent"], counts["excused"])
+    """The engine's attendance rate of pooled counts, as a JSON number."""
+    return stats.num(
+        grading.attendance_rate(
+            counts["present"], counts["absent"], counts["late"], counts["excused"]
+        )
+    )
 
 
 def _grouped_rate(rows, key) -> dict:

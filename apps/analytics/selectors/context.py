@@ -12,8 +12,8 @@ from functools import cached_property
 from django.utils import timezone
 
 from apps.academics import grading
+from apps.academics.filtering import RecordFilters
 from apps.analytics import results as stored_results
-from apps.analytics.filters import AnalyticsFilters
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
 from apps.analytics.scope import AnalyticsScope
 from apps.analytics.selectors.common import (
@@ -25,9 +25,9 @@ class AnalyticsContext:
     """One user's view of the analytics under one set of filters."""
 
     def __init__(
-        self, user, filters: AnalyticsFilters | None = None, *, focus_course: int | None = None
+        self, user, filters: RecordFilters | None = None, *, focus_course: int | None = None
     ):
-        self.filters = filters or AnalyticsFilters()
+        self.filters = filters or RecordFilters()
         self.scope = AnalyticsScope(user, self.filters, focus_course)
         # Writes earlier in this transaction are folded in before reading the stored rows.
         stored_results.flush_pending()

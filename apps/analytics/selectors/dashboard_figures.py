@@ -7,6 +7,7 @@ from collections import defaultdict
 from django.db.models import Count, FloatField, Q, Sum
 from django.db.models.functions import Cast
 
+from apps.academics import grading
 from apps.analytics import stats
 from apps.analytics.selectors.attendance_figures import (
     _date_status_rows,
@@ -60,7 +61,7 @@ def _stored_final_figures(context: AnalyticsContext) -> dict:
         enrollments=Count("pk"),
         graded=Count("final_grade"),
         total=Sum(Cast("final_grade", FloatField())),
-        passed=Count("pk", filter=Q(final_grade__gte=stats.PASS_MARK)),
+        passed=Count("pk", filter=Q(final_grade__gte=grading.pass_mark())),
     )
     letters = graded.values_list("letter_grade").annotate(n=Count("pk"))
     course_rows = graded.values("course_id").annotate(

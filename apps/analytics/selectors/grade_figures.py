@@ -10,7 +10,6 @@ from django.db.models.functions import Cast, Round
 
 from apps.academics import grading
 from apps.analytics import stats
-from apps.analytics.scope import grade_percentage
 from apps.analytics.selectors.context import AnalyticsContext
 
 
@@ -26,7 +25,7 @@ def grades(context: AnalyticsContext) -> dict:
             n=Sum("items"), total=Sum(Cast("items", FloatField()) * F("percentage"))
         )
     else:
-        percentages = context.scope.grades.annotate(pct=Round(grade_percentage(), 2))
+        percentages = context.scope.grades.annotate(pct=Round(grading.percentage_expression(), 2))
         distribution = [
             (float(row["pct"]), row["n"])
             for row in percentages.values("pct").annotate(n=Count("id")).order_by("pct")

@@ -29,7 +29,7 @@ STUDENT_ORDERINGS = (
     "risk_level",
     "risk_score",
 )
-_RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+_RISK_ORDER = {level: rank for rank, level in enumerate(grading.RISK_LEVELS)}
 
 
 def _student_row(student: dict, summary) -> dict:

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.academics.filtering import validate_filters
 from apps.bulkio.importing.jobs import job_progress
 from apps.bulkio.models import (
     ExportFormat,
@@ -106,39 +107,6 @@ class ImportDetailSerializer(ImportJobSerializer):
 
 class RollbackSerializer(serializers.Serializer):
     force = serializers.BooleanField(default=False)
-
-
-REPEATABLE_FILTERS = ("course", "student")
-
-
-def normalise_filters(value: dict) -> dict:
-    """Repeatable filters as lists: ``1``, ``"1,2"`` and ``[1, 2]`` all work."""
-    data = {}
-    for name, item in (value or {}).items():
-        if name in REPEATABLE_FILTERS and item not in (None, "", []):
-            items = item if isinstance(item, list | tuple) else [item]
-            item = [
-                part.strip() if isinstance(part, str) else part
-                for entry in items
-                for part in (entry.split(",") if isinstance(entry, str) else [entry])
-            ]
-            item = [part for part in item if part not in (None, "")]
-        data[name] = item
-    return data
-
-
-def validate_filters(value: dict) -> dict:
-    """The export filters as the analytics read them; errors as ``{filter: [messages]}``."""
-    from apps.analytics.api.views import flat_errors
-    from apps.analytics.filters import AnalyticsFilterSerializer
-
-    data = normalise_filters(value)
-    checked = AnalyticsFilterSerializer(
-        data={k: v for k, v in data.items() if v not in (None, "", [])}
-    )
-    if not checked.is_valid():
-        raise serializers.ValidationError(flat_errors(checked.errors))
-    return data
 
 
 class ExportCreateSerializer(serializers.Serializer):

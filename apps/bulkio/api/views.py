@@ -18,8 +18,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import Role
-from apps.analytics.api.views import parse_api_filters
+from apps.academics import scoping
+from apps.academics.filtering import parse_query
 from apps.bulkio import export_jobs, exporting, scheduling
 from apps.bulkio.api import serializers
 from apps.bulkio.importing import jobs
@@ -31,14 +31,12 @@ class IsStaffRole(BasePermission):
     """Imports and exports are for admins and teachers."""
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.effective_role in (Role.ADMIN, Role.TEACHER))
+        return scoping.is_staff(request.user)
 
 
 class IsAdminRole(BasePermission):
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.effective_role == Role.ADMIN)
+        return scoping.is_admin(request.user)
 
 
 class ImportListCreateView(generics.ListAPIView):
@@ -211,7 +209,7 @@ class ExportDownloadView(APIView):
 
 
 class ExportStreamView(APIView):
-    """``GET exports/{resource}.{format}?columns=…&<analytics filters>`` answered directly."""
+    """``GET exports/{resource}.{format}?columns=…&<record filters>`` answered directly."""
 
     permission_classes = [IsStaffRole]
 
@@ -228,7 +226,7 @@ class ExportStreamView(APIView):
         columns = [
             part for value in request.query_params.getlist("columns") for part in value.split(",")
         ]
-        filters = parse_api_filters(request.GET)
+        filters = parse_query(request.GET)
         filters = dataclasses.replace(
             filters, extra=exporting.search_extra(request.query_params.get("search"))
         )

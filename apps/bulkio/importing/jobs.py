@@ -21,28 +21,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.academics import changes
-from apps.academics.changes import record_change
-from apps.academics.models import Course, Student
+from apps.academics import scoping
 from apps.accounts.models import Role, User
 from apps.bulkio.importing.apply import write_plan
 from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
-from apps.bulkio.models import ImportChange, ImportJob, ImportMode, ImportStatus
+from apps.bulkio.models import ImportJob, ImportMode, ImportStatus
 from apps.bulkio.readers import FileRejected, Table, read_table
 
 logger = logging.getLogger(__name__)
 
 ERRORS_CAP = 10_000
 MARK_RESOURCES = ("grades", "attendance")
-RESOURCE_KINDS = {
-    "students": changes.STUDENT,
-    "courses": changes.COURSE,
-    "enrollments": changes.ENROLLMENT,
-    "grades": changes.GRADE,
-    "attendance": changes.ATTENDANCE,
-}
 
 
 class ImportRefused(Exception):
@@ -66,21 +57,20 @@ __all__ = [
 # --- Permissions ----------------------------------------------------------------------------
 def can_import(user: User, resource: str) -> bool:
     """Admins import everything; teachers grades and attendance of the courses they teach."""
-    role = user.effective_role if user.is_authenticated and user.is_active else None
-    if role == Role.ADMIN:
+    if scoping.is_admin(user):
         return True
-    return role == Role.TEACHER and resource in MARK_RESOURCES
+    return scoping.role_of(user) == Role.TEACHER and resource in MARK_RESOURCES
 
 
 def course_scope(user: User | None) -> set[int] | None:
-    if user is None or user.effective_role == Role.ADMIN:
-        return None
-    return set(Course.objects.filter(teachers=user).values_list("pk", flat=True))
+    """The courses whose marks the job's owner may write (None: every course). A job
+    whose owner is gone writes no marks."""
+    return scoping.markable_course_ids(user)
 
 
 def jobs_for(user: User):
     jobs = ImportJob.objects.select_related("user")
-    if user.effective_role == Role.ADMIN:
+    if scoping.is_admin(user):
         return jobs
     return jobs.filter(user=user)
 
@@ -254,6 +244,11 @@ def confirm_import(job: ImportJob, *, actor: User) -> ImportJob:
     return job
 
 
+def job_origin(job: ImportJob) -> str:
+    """How the change hook names an import's writes (its rollback withdraws their notices)."""
+    return f"import:{job.pk}"
+
+
 class _Abort(Exception):
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -281,9 +276,10 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
                 plan,
                 job=job,
                 actor=actor,
+                source="import",
+                origin=job_origin(job),
                 progress=lambda fraction: set_progress(job.pk, 50 + fraction * 50),
             )
-            _announce_changes(job, actor=actor, source="import")
     except _Abort as abort:
         job.totals = abort.plan.totals
         job.preview = preview_payload(abort.plan)
@@ -348,58 +344,12 @@ def rollback_import(job: ImportJob, *, actor: User, force: bool = False) -> dict
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.APPLIED:
             raise ImportRefused(_("This import was already rolled back."))
-        counts = undo_changes(job, actor=actor, force=force)
+        counts = undo_changes(
+            job, actor=actor, force=force, source="rollback", origin=job_origin(job)
+        )
         job.status = ImportStatus.ROLLED_BACK
         job.rolled_back_at = timezone.now()
         job.rolled_back_by = actor
         job.timings = {**job.timings, "rollback": round(time.perf_counter() - started, 3)}
         job.save(update_fields=["status", "rolled_back_at", "rolled_back_by", "timings"])
-        _announce_changes(job, actor=actor, source="rollback")
     return counts
-
-
-def _announce_changes(job: ImportJob, *, actor, source: str) -> None:
-    """Record what the import (or its rollback) touched in the change hook.
-
-    The bulk writes bypass model signals, so the ids come from the job's change records:
-    the rows themselves for students and courses; for marks and enrollments, their
-    student and course, read from the rows that exist and from the recorded values of
-    rows that were created or removed (update records keep only the changed fields).
-    """
-    from django.apps import apps as django_apps
-
-    changes = ImportChange.objects.filter(
-        job=job
-    ).order_by()  # no ordering: DISTINCT stays distinct
-    student_ids: set[int] = set()
-    course_ids: set[int] = set()
-    for label in changes.values_list("model", flat=True).distinct():
-        model = django_apps.get_model(label)
-        touched = changes.filter(model=label).values("object_id")
-        if model is Student:
-            student_ids.update(touched.values_list("object_id", flat=True))
-        elif model is Course:
-            course_ids.update(touched.values_list("object_id", flat=True))
-        else:
-            rows = model._base_manager.filter(pk__in=touched)
-            for student_id, course_id in rows.values_list("student_id", "course_id"):
-                student_ids.add(student_id)
-                course_ids.add(course_id)
-            _add_recorded_keys(changes.filter(model=label), student_ids, course_ids)
-    record_change(
-        kinds=[RESOURCE_KINDS[job.resource]],
-        student_ids=student_ids,
-        course_ids=course_ids,
-        actor=actor,
-        source=source,
-        origin=f"import:{job.pk}",
-    )
-
-
-def _add_recorded_keys(changes, student_ids: set[int], course_ids: set[int]) -> None:
-    """Rows created then rolled back, or removed, live on only in their recorded values."""
-    for state in ("before", "after"):
-        for key, ids in (("student_id", student_ids), ("course_id", course_ids)):
-            lookup = f"{state}__{key}"
-            values = changes.exclude(**{f"{lookup}__isnull": True}).values_list(lookup, flat=True)
-            ids.update(int(value) for value in values.distinct())

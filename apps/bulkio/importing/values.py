@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Export neutralisation lives in sms.spreadsheets; re-exported for apps.bulkio.resources.
+from sms.spreadsheets import safe_cell  # noqa: F401
 
 
 def to_json(value):
@@ -21,10 +22,3 @@ def unescape_formula(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
         return text[1:]
     return text
-
-
-def safe_cell(value):
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value

@@ -7,6 +7,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.academics.notices import course_audience_ids
 from apps.notifications import selectors, services
 from apps.notifications.api.serializers import (
     BroadcastSerializer,
@@ -106,8 +107,11 @@ class BroadcastView(APIView):
             title=data["title"],
             message=data["message"],
             roles=data["roles"],
-            course=data["course"],
-            user_ids=data["user_ids"],
+            # A course's people are a school rule: academics resolves them to user ids.
+            user_ids=[
+                *data["user_ids"],
+                *(course_audience_ids(data["course"].pk) if data["course"] else ()),
+            ],
             link=data["link"],
         )
         return Response({"recipients": len(created)}, status=status.HTTP_201_CREATED)

@@ -6,6 +6,9 @@ API. Here each distinct value is prepared once per field, the statement is compi
 once, and the ids are known before the insert, so history rows and change records can
 point at the new rows without reading them back. The caller holds the transaction
 (on SQLite an IMMEDIATE one, so nobody else can take ids meanwhile).
+
+Any model will do: the batch writers insert school records and their history with it, and
+an importer may insert its own change log the same way.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-# Values of these fields reach the driver as they are (the importer has typed them).
+# Values of these fields reach the driver as they are (the batch callers have typed them).
 PLAIN_FIELDS = (
     models.CharField,
     models.TextField,

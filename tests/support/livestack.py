@@ -212,7 +212,7 @@ import json
 from apps.accounts.models import User
 from apps.notifications.services import notify
 users = list(User.objects.filter(pk__in={user_ids}))
-created = notify(recipients=users, kind={kind!r}, title={title!r})
+created = notify(user_ids=[u.pk for u in users], kind={kind!r}, title={title!r})
 print(json.dumps([n.pk for n in created]))
 """
 

@@ -1,0 +1,36 @@
+"""The engine's rules as SQL, for the set-based paths (``bulk``, the analytics' stored
+results and filtered figures): what counts and how a mark becomes a percentage.
+
+The pure rules in ``rules`` stay the reference; these build the same thing in a query.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, FloatField, OuterRef, QuerySet
+from django.db.models.functions import Cast
+
+from apps.academics.models import COUNTED_STATUSES, Enrollment
+
+
+def percentage_expression(value: str = "grade", maximum: str = "max_grade"):
+    """``value / maximum · 100`` as a float on every backend (SQLite would divide integers)."""
+    return Cast(value, FloatField()) * 100.0 / Cast(maximum, FloatField())
+
+
+def counted_records(queryset: QuerySet, *, live: bool = False) -> QuerySet:
+    """Rows of one student in one course (grades, attendance, daily performance) whose
+    enrollment counts (``Enrollment.objects.counted()``: not dropped, live student, live
+    course), by a correlated EXISTS on the enrollment's unique index.
+
+    ``live=True`` when the rows are already restricted to student and course ids read
+    from counted enrollments (so to live students and courses): only the enrollment's
+    status is left to check, which keeps a query narrowed by literal ids on its indexes
+    instead of listing the soft-deleted ids for each statement.
+    """
+    enrollments = (
+        Enrollment.objects.filter(status__in=COUNTED_STATUSES)
+        if live
+        else Enrollment.objects.counted()
+    )
+    counted = enrollments.filter(student_id=OuterRef("student_id"), course_id=OuterRef("course_id"))
+    return queryset.filter(Exists(counted))

@@ -1,0 +1,1 @@
+"""Code the tests and the benchmarks share; nothing here is part of the application."""
