@@ -134,7 +134,7 @@ def _write_students(student_ids: list[int] | None) -> int:
 
 def _counted(queryset, course_ids: list[int] | None):
     """Rows of counted enrollments (``grading.counted_records``) of these courses."""
-    queryset = grading.counted_records(queryset.order_by())
+    queryset = grading.counted_records(queryset.order_by(), joined=True)
     return queryset if course_ids is None else queryset.filter(course_id__in=course_ids)
 
 

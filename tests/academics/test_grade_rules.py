@@ -240,3 +240,19 @@ def test_page_new_column_offers_only_the_course_categories_and_refuses_old_dates
     assert response.status_code == 200
     assert "Select a valid choice" in page
     assert "cannot be before 2000-01-01" in page
+
+
+def test_admin_grade_dates_out_of_range_show_form_errors(client, side):
+    _teacher, course, student = side
+    client.force_login(AdminFactory())
+
+    response = client.post(
+        reverse("admin:academics_grade_add"),
+        _grade_form(student, course, date_assigned="1999-01-01", date_submitted="2999-01-01"),
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "cannot be before 2000-01-01" in page
+    assert "cannot be in the future" in page
+    assert not Grade.objects.exists()

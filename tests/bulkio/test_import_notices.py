@@ -106,3 +106,24 @@ def test_imported_absences_tell_the_student_once_per_course(
 
     notes = Notification.objects.filter(recipient=students[0].user)
     assert [note.title for note in notes] == ["3 absences recorded in NET101"]
+
+
+def test_import_refuses_unknown_categories_and_out_of_range_dates_row_by_row(classes, admin_api):
+    course, students = classes
+    code, student_id = course.course_code, students[0].student_id
+    content = (
+        HEADER
+        + f"{student_id},{code},Essay,Homework,15,20,2024-10-01\n"
+        + f"{student_id},{code},Old lab,Lab,15,20,1999-12-31\n"
+        + f"{student_id},{code},Future lab,Lab,15,20,2999-01-01\n"
+    )
+
+    job = upload(admin_api, "grades", content).json()
+
+    messages = {(error["row"], error["field"]): error["message"] for error in job["errors"]}
+    assert messages[(2, "category")] == (
+        "“Homework” matches none of this course's categories: Lab, Final."
+    )
+    assert "cannot be before 2000-01-01" in messages[(3, "date_submitted")]
+    assert "cannot be in the future" in messages[(4, "date_submitted")]
+    assert job["totals"]["error"] == 3

@@ -103,16 +103,18 @@ class _Scope:
         return queryset
 
     def narrowed(self, pairs: list[tuple[int, int]]) -> _Scope:
-        """The same rows, restricted by the student and the course ids of these
-        enrollments (all counted ones in scope) rather than by the callers' id subqueries.
-        Both lists come from counted enrollments, so the rows are of live students in
-        live courses and ``records`` checks only the enrollment's status."""
+        """The same rows, restricted by the ids of these enrollments (all counted ones in
+        scope) rather than by the callers' id subqueries."""
         if self.student_ids is None and self.course_ids is None:
             return self
         return replace(
             self,
-            student_ids=sorted({student_id for student_id, _course_id in pairs}),
-            course_ids=sorted({course_id for _student_id, course_id in pairs}),
+            student_ids=None
+            if self.student_ids is None
+            else sorted({student_id for student_id, _course_id in pairs}),
+            course_ids=None
+            if self.course_ids is None
+            else sorted({course_id for _student_id, course_id in pairs}),
             known=True,
         )
 
@@ -120,7 +122,7 @@ class _Scope:
         return self._ids(counted_enrollments())
 
     def records(self, model: type[Model], date_field: str) -> QuerySet:
-        queryset = counted_records(model.objects.order_by(), live=self.known)
+        queryset = counted_records(model.objects.order_by(), joined=True)
         if self.date_from:
             queryset = queryset.filter(**{f"{date_field}__gte": self.date_from})
         if self.date_to:
