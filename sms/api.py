@@ -24,6 +24,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 500
+# The largest id a database column holds (64-bit signed): a filter above it is a 400,
+# never an OverflowError in the driver.
+MAX_DB_ID = 2**63 - 1
 
 
 class StandardPagination(PageNumberPagination):

@@ -255,6 +255,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sms.api.StandardPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "sms.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "sms.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from sms.api import flat_errors
+from sms.api import MAX_DB_ID, flat_errors
 
 FILTER_NAMES = (
     "date_from",
@@ -105,8 +105,12 @@ class RecordFilters:
 class RecordFilterSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, allow_null=True)
     date_to = serializers.DateField(required=False, allow_null=True)
-    course = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    student = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    course = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DB_ID), required=False
+    )
+    student = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DB_ID), required=False
+    )
     class_division = serializers.CharField(required=False, allow_blank=True, max_length=50)
     study_year = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
     semester = serializers.CharField(required=False, allow_blank=True, max_length=20)
