@@ -95,6 +95,13 @@ def _student_may_hear(user: User, course_id, student_id) -> bool:
     return Enrollment.objects.counted().filter(course_id=course_id, student__user=user).exists()
 
 
+def own_account_ids(user_ids: Iterable[int]) -> set[int]:
+    """Of these students' linked accounts, those that may hear about their own student
+    record: ``allowed_user_ids(..., student_id=)`` for many students in one query."""
+    users = User.objects.filter(pk__in=set(user_ids), is_active=True)
+    return {user.pk for user in users if user.effective_role in (Role.ADMIN, Role.STUDENT)}
+
+
 def course_audience_ids(course_id: int) -> list[int]:
     """A course's active teachers and the users of its students with a counted enrollment."""
     teachers = User.objects.filter(is_active=True, courses_taught=course_id)
@@ -146,9 +153,10 @@ def grade_notices(grades_posted: dict[int, bool], *, origin: str = "") -> list[N
         )
         for row in rows:
             groups[(row["student__user_id"], row["course_id"])].append(row)
+    allowed = own_account_ids(user_id for user_id, _course_id in groups)
     notices = []
-    for (user_id, course_id), rows in groups.items():
-        if not allowed_user_ids([user_id], course_id=course_id, student_id=rows[0]["student_id"]):
+    for (user_id, _course_id), rows in groups.items():
+        if user_id not in allowed:
             continue
         rows.sort(key=lambda row: row["pk"])
         notices.append(_grade_notice(user_id, rows, grades_posted, origin))
@@ -247,10 +255,15 @@ def absence_notices(absences: dict[int, str | None], *, origin: str = "") -> lis
     students = Student.all_objects.in_bulk({student for student, _course in pairs})
     courses = Course.all_objects.in_bulk({course for _student, course in pairs})
     teachers = _teachers_by_course({course for _student, course in pairs})
+    accounts = own_account_ids(student.user_id for student in students.values())
     notices = []
     for key, history in histories.items():
+        student = students[key[0]]
+        notify_student = student.user_id in accounts
         notices.extend(
-            _absence_notices_for(history, students[key[0]], courses[key[1]], teachers, origin)
+            _absence_notices_for(
+                history, student, courses[key[1]], teachers, origin, notify_student
+            )
         )
     return notices
 
@@ -312,7 +325,9 @@ def _runs_with_new_absences(history: _PairHistory) -> list[tuple[int, int]]:
     return runs
 
 
-def _absence_notices_for(history: _PairHistory, student, course, teachers, origin) -> list[Notice]:
+def _absence_notices_for(
+    history: _PairHistory, student, course, teachers, origin, notify_student: bool
+) -> list[Notice]:
     statuses = [status for _pk, status, _date in history.marks]
     # Before: as if the new absences had not been written (the rate without them, and
     # their slots not absent for the runs).
@@ -342,9 +357,7 @@ def _absence_notices_for(history: _PairHistory, student, course, teachers, origi
     if len(new_marks) == 1:
         data.update(attendance_id=new_marks[0][0], date=new_marks[0][1].isoformat())
     notices = []
-    if student.user_id is not None and allowed_user_ids(
-        [student.user_id], course_id=course.pk, student_id=student.pk
-    ):
+    if notify_student:
         if len(new_marks) == 1:
             title = _("Absence recorded in %(course)s on %(date)s") % {
                 "course": course.course_code,

@@ -10,6 +10,8 @@ from apps.notifications.models import Notification, NotificationKind
 from tests.factories import (
     AdminFactory,
     AttendanceFactory,
+    CourseFactory,
+    GradeFactory,
     StudentFactory,
     StudentUserFactory,
     TeacherFactory,
@@ -288,3 +290,17 @@ def test_course_audience_leaves_out_dropped_students(course_setup):
     audience = notices.course_audience_ids(setup["course"].pk)
 
     assert set(audience) == {setup["teacher"].pk, setup["student_user"].pk}
+
+
+def test_grade_notices_cost_the_same_queries_for_many_students(db, django_assert_num_queries):
+    course = CourseFactory(evaluation_rules=[{"category": "Final", "weight": 100}])
+    posted = {}
+    for _ in range(6):
+        student = StudentFactory(user=StudentUserFactory())
+        enroll(student, course)
+        posted[GradeFactory(student=student, course=course, category="Final").pk] = False
+
+    with django_assert_num_queries(2):  # the grades with their accounts, the accounts
+        found = notices.grade_notices(posted)
+
+    assert len(found) == 6

@@ -75,34 +75,32 @@ def parse_rules(raw_rules: Any) -> tuple[EvaluationRule, ...]:
     return tuple(rules)
 
 
-def rule_for_category(raw_rules: Any, category: str) -> EvaluationRule | None:
-    """The rule a grade of this category counts towards, or None when it would never count.
+class CourseCategories:
+    """A course's gradable categories, parsed once: the one definition of whether a grade
+    counts. A grade counts towards the rule with the same category key, except the
+    attendance rule, whose single item is the attendance rate (grades of that key are
+    ignored)."""
 
-    A grade counts towards the rule with the same category key, except the attendance
-    rule, whose single item is the attendance rate (grades of that key are ignored).
-    """
-    key = category_key(category)
-    if key == ATTENDANCE_KEY:
-        return None
-    return next((rule for rule in parse_rules(raw_rules) if rule.key == key), None)
+    def __init__(self, raw_rules: Any):
+        self.rules = tuple(rule for rule in parse_rules(raw_rules) if rule.key != ATTENDANCE_KEY)
+        self.by_key = {rule.key: rule for rule in self.rules}
+        self.labels = [rule.label for rule in self.rules]
+
+    def rule_for(self, category: str) -> EvaluationRule | None:
+        return self.by_key.get(category_key(category))
+
+    def takes(self, category: str) -> bool:
+        return category_key(category) in self.by_key
+
+
+def rule_for_category(raw_rules: Any, category: str) -> EvaluationRule | None:
+    """The rule a grade of this category counts towards, or None when it would never count."""
+    return CourseCategories(raw_rules).rule_for(category)
 
 
 def gradable_rule_labels(raw_rules: Any) -> list[str]:
     """The categories a grade of this course can be recorded in, as the rules name them."""
-    return [rule.label for rule in parse_rules(raw_rules) if rule.key != ATTENDANCE_KEY]
-
-
-class CourseCategories:
-    """A course's gradable categories, parsed once, for checking many grades."""
-
-    def __init__(self, raw_rules: Any):
-        rules = [rule for rule in parse_rules(raw_rules) if rule.key != ATTENDANCE_KEY]
-        self.keys = frozenset(rule.key for rule in rules)
-        self.labels = [rule.label for rule in rules]
-
-    def takes(self, category: str) -> bool:
-        """Would a grade of this category count (``rule_for_category`` is not None)?"""
-        return category_key(category) in self.keys
+    return CourseCategories(raw_rules).labels
 
 
 def latest_exams(grades: Iterable[GradeItem]) -> dict[str, GradeItem]:
