@@ -22,7 +22,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then python manage.py compilemessages; fi \
+RUN if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+        DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py compilemessages; fi \
     && DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=localhost \
         python manage.py collectstatic --noinput -v 0 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sms \
@@ -31,7 +32,7 @@ RUN if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then python manage.py compi
 
 USER sms
 EXPOSE 8000
-CMD ["daphne", "--proxy-headers", "-b", "0.0.0.0", "-p", "8000", "sms.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "sms.asgi:application"]
 
 
 FROM nginx:1.27-alpine AS proxy

@@ -70,6 +70,21 @@ def flat_errors(detail) -> dict[str, list[str]]:
     return {field: _messages(value) for field, value in detail.items()}
 
 
+def choice_param(query, name: str, choices) -> str | None:
+    """A query-string value that must be one of ``choices`` (None when absent or empty);
+    anything else is a 400 ``{name: [message]}`` that lists the choices. The value never
+    reaches the database unchecked (PostgreSQL refuses text holding a NUL character)."""
+    value = (query.get(name) or "").strip()
+    if not value:
+        return None
+    allowed = [str(choice) for choice in choices]
+    if value not in allowed:
+        raise exceptions.ValidationError(
+            {name: [_("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}]}
+        )
+    return value
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus the exceptions that services and the database raise."""
     if isinstance(exc, DjangoValidationError):

@@ -8,9 +8,15 @@ exactly as in production. Each output line is prefixed with the child's name.
 Ctrl-C or SIGTERM stops every child (SIGTERM, then SIGKILL after a timeout) and exits 0;
 a child that dies on its own stops the rest and exits 1.
 
+It needs ``SECRET_KEY`` (scripts/run sets the demo run's) and prints the demo logins only
+in the demo run (``SMS_DEMO=1``). Daphne runs without ``--proxy-headers``, which would
+take the client's address from the leftmost, client-written X-Forwarded-For entry; behind
+a proxy the application reads it itself (``SMS_NUM_PROXIES``).
+
 Environment: ``HOST`` (127.0.0.1), ``PORT`` (8000), ``REDIS_URL``, ``DATABASE_URL``,
 ``CELERY_CONCURRENCY`` (2), ``CELERY_POOL`` (prefork), ``SMS_VAR_DIR`` (var/),
-``SMS_STOP_TIMEOUT`` (10 seconds).
+``SMS_STOP_TIMEOUT`` (seconds; by default 30 more than the longest task's hard time limit,
+``SMS_LONG_TASK_TIME_LIMIT``, so a stop waits for a running import to finish).
 """
 
 from __future__ import annotations
@@ -277,13 +283,14 @@ def start_redis(env: Mapping[str, str], output: Output) -> tuple[Child | None, s
     return start_child(spec, env, output), url, port
 
 
-def banner(host: str, port: int) -> list[str]:
-    logins = ", ".join(f"{user} / {password}" for user, password in DEMO_LOGINS)
-    return [
-        f"ready: http://{connect_host(host)}:{port}/",
-        f"demo logins (from seed_demo): {logins}",
-        "press Ctrl-C to stop",
-    ]
+def banner(host: str, port: int, demo: bool = False) -> list[str]:
+    """The ready message; the demo logins only in the demo run (``SMS_DEMO=1``, set by
+    scripts/run), the only start that seeds them."""
+    lines = [f"ready: http://{connect_host(host)}:{port}/"]
+    if demo:
+        logins = ", ".join(f"{user} / {password}" for user, password in DEMO_LOGINS)
+        lines.append(f"demo logins (from seed_demo): {logins}")
+    return [*lines, "press Ctrl-C to stop"]
 
 
 def supervise(children: Sequence[Child], stop: threading.Event, output: Output) -> int:
@@ -331,7 +338,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str], output: Output) -> int
         start_apps(args, child_env(env, redis_url), output, children)
         web_up = lambda: http_answers(args.host, args.port)  # noqa: E731
         if wait_until(web_up, children, stop, args.timeout):
-            for text in banner(args.host, args.port):
+            for text in banner(args.host, args.port, demo=env.get("SMS_DEMO") == "1"):
                 output.say(text)
         elif not stop.is_set() and first_exited(children) is None:
             output.say(f"web did not answer on port {args.port} within {args.timeout:.0f} s")
@@ -339,6 +346,14 @@ def run(args: argparse.Namespace, env: Mapping[str, str], output: Output) -> int
         return supervise(children, stop, output)
     finally:
         stop_all(children, args.stop_timeout, output)
+
+
+def default_stop_timeout(env: Mapping[str, str]) -> str:
+    """A Celery worker's warm shutdown lets running tasks finish; SIGKILL comes only after
+    the longest one could have hit its hard limit (settings: SMS_LONG_TASK_TIME_LIMIT, 660
+    by default). Children that are idle exit at once, so a stop is only this long when an
+    apply or export is running."""
+    return str(int(env.get("SMS_LONG_TASK_TIME_LIMIT", "660")) + 30)
 
 
 def parse_args(argv: Sequence[str], env: Mapping[str, str]) -> argparse.Namespace:
@@ -351,7 +366,7 @@ def parse_args(argv: Sequence[str], env: Mapping[str, str]) -> argparse.Namespac
     parser.add_argument(
         "--stop-timeout",
         type=float,
-        default=float(env.get("SMS_STOP_TIMEOUT", "10")),
+        default=float(env.get("SMS_STOP_TIMEOUT", default_stop_timeout(env))),
         help="seconds between SIGTERM and SIGKILL",
     )
     return parser.parse_args(argv)
@@ -361,6 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     args = parse_args(sys.argv[1:] if argv is None else argv, env)
     output = Output()
+    if not env.get("SECRET_KEY"):
+        # Every child would refuse to start; say why once, before starting any.
+        output.say("SECRET_KEY is not set: run scripts/run for the demo, or set SECRET_KEY,")
+        output.say("ALLOWED_HOSTS (and DEBUG=0) for a server; see docs/operations.md")
+        return 1
     if port_answers(args.host, args.port):
         output.say(f"port {args.port} is already in use; set PORT to another port")
         return 1

@@ -1,9 +1,14 @@
 """Settings for SMS, read from environment variables with embedded defaults.
 
-With no environment at all the project runs on SQLite under ``var/``, an in-memory
-channel layer, a local-memory cache and eager Celery, which is what a shell and the
-unit tests need. The run command sets ``REDIS_URL`` (its embedded Redis when none is
-given) so every process it starts shares one broker, cache and channel layer.
+Only ``SECRET_KEY`` has no default: it is never in the repository. ``DEBUG`` is off unless
+set, and then ``ALLOWED_HOSTS`` is required too; both refuse to load with a message that
+says what to set. The demo run (``scripts/run``) sets ``DEBUG=1`` and a key it generated
+once under ``var/``; the test run sets its own (``tests/conftest.py``).
+
+Everything else has an embedded default: SQLite under ``var/``, an in-memory channel
+layer, a local-memory cache and eager Celery, which is what a shell and the unit tests
+need. The run command sets ``REDIS_URL`` (its embedded Redis when none is given) so every
+process it starts shares one broker, cache and channel layer.
 """
 
 import os
@@ -29,15 +34,23 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-change-me-before-deploying"  # noqa: S105 - development default
+    # No fallback key: one in the repository would let anyone sign sessions and admin JWTs.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. For a server set SECRET_KEY to 50 or more random characters "
+        "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') and ALLOWED_HOSTS "
+        "to its host names. For the demo run scripts/run, which generates a key into "
+        "var/secret_key; after that a development shell can use "
+        'export DEBUG=1 SECRET_KEY="$(cat var/secret_key)".'
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is not set. With DEBUG off, set ALLOWED_HOSTS to the host names this "
+        "site answers to, comma-separated (e.g. ALLOWED_HOSTS=sms.example.org)."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -57,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
     "import_export",
     "simple_history",
     "apps.accounts",
@@ -68,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # django-csp's CSPMiddleware, plus the socket's host and the browsable API (sms/csp.py)
+    "sms.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,33 +118,37 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Every SQLite database gets this, the default file and one placed by URL alike. WAL lets
+# the web process read while a worker writes; IMMEDIATE takes the write lock up front and
+# the timeout waits it out (a long import) instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA cache_size=-64000; PRAGMA temp_store=MEMORY;"
+    ),
+}
 if DATABASE_URL:
     # Persistent connections are per thread, and under ASGI each request may run on a new
     # thread: kept-alive connections pile up until PostgreSQL refuses clients. Close them
     # after each request (CONN_MAX_AGE=0), as Django advises for ASGI; pool in front if needed.
     DATABASES = {
+        # A connection kept across requests (DB_CONN_MAX_AGE > 0) is checked before reuse,
+        # so one left idle across a database restart is replaced, not failed on.
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+            conn_health_checks=True,
         )
     }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "sms.sqlite3",
-            # WAL lets the web process read while a worker writes; the timeout rides
-            # out short write locks instead of failing with "database is locked".
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA cache_size=-64000; PRAGMA temp_store=MEMORY;"
-                ),
-            },
-        }
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "sms.sqlite3"}
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -167,7 +187,8 @@ if REDIS_URL:
             # RedisCache that misses and skips writes while Redis is down (sms/cache.py).
             "BACKEND": "sms.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "sms",
+            # Two sites sharing one Redis (or a test beside a running site) keep apart.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sms"),
             "TIMEOUT": 600,
         }
     }
@@ -190,9 +211,9 @@ def celery_broker_url(redis_url: str) -> str:
 
 
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL) if REDIS_URL else "memory://"
-CELERY_RESULT_BACKEND = (
-    REDIS_URL.replace("unix://", "socket://", 1) if REDIS_URL else "cache+memory://"
-)
+# Celery's result backend spells a unix socket as kombu does (``socket://`` alone is no
+# backend at all: sending the first task failed).
+CELERY_RESULT_BACKEND = celery_broker_url(REDIS_URL) if REDIS_URL else "cache+memory://"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -203,6 +224,20 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Europe/Athens")  # same as TIME_ZONE below
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+# Every task is bounded: the soft limit raises SoftTimeLimitExceeded inside it (a job is
+# then marked failed with the reason), the hard limit kills the process running it. The
+# long steps (preview and apply of the largest file allowed, background exports) get
+# their own; 200,000 rows apply in well under a minute, so 10 minutes leaves room for a
+# loaded machine. A graceful stop (runstack's SMS_STOP_TIMEOUT, compose's
+# stop_grace_period) waits longer than the longest hard limit.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+SMS_LONG_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SMS_LONG_TASK_SOFT_TIME_LIMIT", "600"))
+SMS_LONG_TASK_TIME_LIMIT = int(os.environ.get("SMS_LONG_TASK_TIME_LIMIT", "660"))
+# A running import or export step renews its lease in the cache every third of this;
+# a lease that lapses means its worker died, and a starting worker recovers the job.
+SMS_JOB_LEASE_SECONDS = int(os.environ.get("SMS_JOB_LEASE_SECONDS", "30"))
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -260,9 +295,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # DRF's throttles, identifying clients by the lockout's address (apps/accounts/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.accounts.throttling.AnonRateThrottle",
+        "apps.accounts.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("SMS_THROTTLE_ANON", "120/minute"),
@@ -270,8 +306,9 @@ REST_FRAMEWORK = {
         "login": os.environ.get("SMS_THROTTLE_LOGIN", "60/minute"),
         "token_refresh": os.environ.get("SMS_THROTTLE_TOKEN_REFRESH", "120/minute"),
     },
-    # Reverse proxies in front of the web processes; client addresses (throttling, login
-    # lockout) are then read from X-Forwarded-For. 0: the header is not trusted.
+    # Reverse proxies in front of the web processes (1 behind the shipped nginx). Client
+    # addresses (throttles, login lockout) are then the N-th X-Forwarded-For entry from the
+    # right, the one the outermost proxy wrote; 0: the header is not read at all.
     "NUM_PROXIES": int(os.environ.get("SMS_NUM_PROXIES", "0")),
 }
 SIMPLE_JWT = {
@@ -294,12 +331,33 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Four models have a field named "status" with different choices: one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "apps.academics.models.EnrollmentStatus",
+        "AttendanceStatusEnum": "apps.academics.models.AttendanceStatus",
+        "ImportStatusEnum": "apps.bulkio.models.ImportStatus",
+        "ExportStatusEnum": "apps.bulkio.models.ExportStatus",
+    },
 }
 
 # --- Security when served for real ------------------------------------------------------
+# With DEBUG off the site is served over HTTPS, by default behind a proxy that terminates
+# TLS and sets X-Forwarded-Proto (deploy/nginx.conf): plain HTTP is redirected, HSTS and
+# secure cookies are on, and `manage.py check --deploy` has nothing to report.
+# SMS_PLAIN_HTTP=1 turns redirect, HSTS and secure cookies off for a plain-HTTP staging run.
+SMS_PLAIN_HTTP = env_bool("SMS_PLAIN_HTTP", False)
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    HTTPS_ONLY = not SMS_PLAIN_HTTP
+    if HTTPS_ONLY:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+    SECURE_HSTS_SECONDS = int(
+        os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS_ONLY else "0")
+    )
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
@@ -308,6 +366,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Content-Security-Policy (django-csp; sms/csp.py adds the per-request parts) ---------
+# Scripts and styles come only from our own files: no inline <script>, no on…= handlers
+# and no style="" in any page or admin template (classes instead; per-value bars are
+# <meter>s). Nothing needs 'unsafe-inline', for styles either: htmx's injected indicator
+# <style> is switched off by the htmx-config meta tag in base.html, and Chart.js, htmx and
+# the admin's scripts only set element.style from script, which a policy does not block.
+# The nonce is spent only where a request asks for it: the API docs page, whose Swagger UI
+# starts from an inline script (templates/drf_spectacular/swagger_ui.html).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402 - kept with the policy it builds
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        # + ws://<host> wss://<host> for ws/notifications/ (sms/csp.py)
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
 }
 
 # --- Domain settings --------------------------------------------------------------------
@@ -339,6 +423,13 @@ CELERY_BEAT_SCHEDULE = {
 SMS_BULKIO_MAX_UPLOAD_BYTES = int(os.environ.get("SMS_BULKIO_MAX_UPLOAD_MB", "25")) * 1_048_576
 SMS_BULKIO_MAX_ROWS = int(os.environ.get("SMS_BULKIO_MAX_ROWS", "200000"))
 SMS_BULKIO_MAX_CELL_CHARS = int(os.environ.get("SMS_BULKIO_MAX_CELL_CHARS", "5000"))
+# Enforced while a file is read (apps/bulkio/reading), refusing at the first breach:
+# columns (up to a row's last filled cell), cells of the data rows (a cell per column,
+# empty ones included) and the unpacked size of the XLSX parts read. Together they keep a
+# 25 MB upload's table under 200 MB of memory (docs/benchmarks.md, hostile files).
+SMS_BULKIO_MAX_COLUMNS = int(os.environ.get("SMS_BULKIO_MAX_COLUMNS", "500"))
+SMS_BULKIO_MAX_CELLS = int(os.environ.get("SMS_BULKIO_MAX_CELLS", "2000000"))
+SMS_BULKIO_MAX_UNPACKED_BYTES = int(os.environ.get("SMS_BULKIO_MAX_UNPACKED_MB", "256")) * 1_048_576
 # Files with more data rows than this are previewed and applied by a Celery worker.
 SMS_BULKIO_BACKGROUND_ROWS = int(os.environ.get("SMS_BULKIO_BACKGROUND_ROWS", "5000"))
 SMS_BULKIO_PREVIEW_ROWS = int(os.environ.get("SMS_BULKIO_PREVIEW_ROWS", "500"))
@@ -354,3 +445,8 @@ CELERY_BEAT_SCHEDULE["bulkio-clean-old-exports"] = {
     "task": "bulkio.clean_old_exports",
     "schedule": 3600.0,
 }
+
+# --- Analytics --------------------------------------------------------------------------
+# After a rebuild or a worker start, the default views of this many users (one
+# administrator, then the most recently active teachers) are computed ahead of visits.
+SMS_ANALYTICS_WARM_USERS = int(os.environ.get("SMS_ANALYTICS_WARM_USERS", "200"))

@@ -6,6 +6,26 @@ same validation, the same ``{field: [messages]}`` errors, the same frozen value 
 also gives the cache key. The attendance alert defaults come from the settings
 (``SMS_NOTIFY_ATTENDANCE_THRESHOLD``, ``SMS_NOTIFY_CONSECUTIVE_ABSENCES``), the one place
 they are defined.
+
+Filters and scope, the same rule for every filter of the API lists (students, courses,
+enrollments, grades, attendance, daily performance), the analytics and the exports:
+
+- A filter narrows what the user may see; it never widens it or reveals anything beyond
+  it. An id filter (``course``, ``student``, ``teacher``) naming something outside the
+  scope matches nothing: the answer is exactly the one for an id that does not exist (an
+  empty page, zero figures, a file with only its header), never a count of anything.
+- Filters that follow an enrollment to another kind of record (students by ``course``,
+  courses by ``student``, the analytics' and exports' student set by course or semester)
+  follow only enrollments whose other end is in scope too
+  (``scoping.enrollments_in_visible_courses`` / ``enrollments_of_visible_students``), so
+  a teacher cannot count which of their students take a colleague's course, nor a student
+  which of their courses a classmate takes.
+- Value filters (dates, ``class_division``, ``study_year``, ``semester``, ``status``,
+  ``category``) narrow the rows in scope by their own shown values.
+- An object named in the path (``students/{id}/``, ``analytics/courses/{id}/``) outside
+  the scope is a 404; a malformed value (not a number, not a date, an id beyond the
+  database's range, an unknown choice) is a 400 ``{filter: [messages]}`` on the API and
+  a 400 page on the pages (``page_number`` and ``BadQuery`` below).
 """
 
 from __future__ import annotations
@@ -16,6 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -198,3 +219,27 @@ def parse_filters(data: Mapping | None) -> RecordFilters:
 def parse_query(query) -> RecordFilters:
     """A request's filters (``request.GET`` / ``query_params``); errors as in ``parse_filters``."""
     return parse_filters(query_filters(query))
+
+
+def search_text(value) -> str:
+    """Free text from a query string (``q``, ``search``) as the searches use it: spaces
+    collapsed and NUL characters dropped, as the API's search does (PostgreSQL cannot
+    compare text holding them)."""
+    return " ".join(str(value or "").replace("\x00", "").split())
+
+
+class BadQuery(BadRequest):
+    """A page's query string that cannot be read: Django answers it with a 400 page."""
+
+
+def page_number(query, name: str = "page") -> int | str:
+    """A page's ``?page=`` for ``Paginator.get_page``: empty → 1, ``last`` as is, a whole
+    number ≥ 1 (one past the end shows the last page); anything else is ``BadQuery``."""
+    raw = (query.get(name) or "").strip()
+    if not raw:
+        return 1
+    if raw == "last":
+        return raw
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) >= 1:
+        return int(raw)
+    raise BadQuery(_("The page number must be a whole number from 1."))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.academics.models import AttendanceStatus, Course
 from apps.academics.selectors import rule_categories
-from apps.academics.validators import validate_record_date
+from apps.academics.validators import validate_no_bidi_controls, validate_record_date
 
 MAX_PERIOD = 12
 
@@ -46,7 +46,9 @@ class GradeCellForm(forms.Form):
 class AssignmentColumnForm(forms.Form):
     """A new column of the grade grid; it is stored once its first grade is entered."""
 
-    name = forms.CharField(label=_("Assignment"), max_length=200)
+    name = forms.CharField(
+        label=_("Assignment"), max_length=200, validators=[validate_no_bidi_controls]
+    )
     category = forms.CharField(label=_("Category"), max_length=100)
     max_grade = forms.CharField(label=_("Max grade"), initial="100", max_length=10)
     date_assigned = forms.DateField(

@@ -21,6 +21,7 @@ from apps.academics.validators import (
     normalise_attendance_status,
     normalise_phone,
     validate_course_code,
+    validate_no_bidi_controls,
     validate_not_future,
     validate_phone,
     validate_record_date,
@@ -64,9 +65,15 @@ class SoftDeleteModel(models.Model):
 
 class Student(SoftDeleteModel):
     student_id = models.CharField(_("student ID"), max_length=50, validators=[validate_student_id])
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
-    father_name = models.CharField(_("father's name"), max_length=100, blank=True)
+    first_name = models.CharField(
+        _("first name"), max_length=100, validators=[validate_no_bidi_controls]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=100, validators=[validate_no_bidi_controls]
+    )
+    father_name = models.CharField(
+        _("father's name"), max_length=100, blank=True, validators=[validate_no_bidi_controls]
+    )
     email = models.EmailField(_("email"), max_length=254)
     mobile_phone = models.CharField(
         _("mobile phone"), max_length=21, blank=True, validators=[validate_phone]
@@ -75,8 +82,12 @@ class Student(SoftDeleteModel):
     study_year = models.PositiveSmallIntegerField(
         _("study year"), default=1, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
-    academic_year = models.CharField(_("academic year"), max_length=20, blank=True)
-    class_division = models.CharField(_("class division"), max_length=50, blank=True)
+    academic_year = models.CharField(
+        _("academic year"), max_length=20, blank=True, validators=[validate_no_bidi_controls]
+    )
+    class_division = models.CharField(
+        _("class division"), max_length=50, blank=True, validators=[validate_no_bidi_controls]
+    )
     enrollment_date = models.DateField(
         _("enrollment date"), default=timezone.localdate, validators=[validate_not_future]
     )
@@ -149,8 +160,12 @@ class Course(SoftDeleteModel):
     course_code = models.CharField(
         _("course code"), max_length=30, validators=[validate_course_code]
     )
-    course_name = models.CharField(_("course name"), max_length=200)
-    semester = models.CharField(_("semester"), max_length=20)
+    course_name = models.CharField(
+        _("course name"), max_length=200, validators=[validate_no_bidi_controls]
+    )
+    semester = models.CharField(
+        _("semester"), max_length=20, validators=[validate_no_bidi_controls]
+    )
     credits = models.PositiveSmallIntegerField(
         _("credits"), default=3, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
@@ -373,8 +388,12 @@ class Grade(models.Model):
     course = models.ForeignKey(
         Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="grades"
     )
-    assignment_name = models.CharField(_("assignment"), max_length=200)
-    category = models.CharField(_("category"), max_length=100)
+    assignment_name = models.CharField(
+        _("assignment"), max_length=200, validators=[validate_no_bidi_controls]
+    )
+    category = models.CharField(
+        _("category"), max_length=100, validators=[validate_no_bidi_controls]
+    )
     grade = models.DecimalField(
         _("grade"),
         max_digits=7,
@@ -572,7 +591,9 @@ class DailyPerformance(models.Model):
         default=timezone.localdate,
         validators=[validate_record_date, validate_not_future],
     )
-    category = models.CharField(_("category"), max_length=100)
+    category = models.CharField(
+        _("category"), max_length=100, validators=[validate_no_bidi_controls]
+    )
     score = models.DecimalField(
         _("score"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )

@@ -72,6 +72,21 @@ def students_for(user: User | None) -> QuerySet[Student]:
     return Student.objects.none()
 
 
+def enrollments_in_visible_courses(user: User | None, **course_lookups) -> QuerySet[Enrollment]:
+    """Counted enrollments in the courses the user can see (narrowed by ``course_lookups``):
+    what a course or semester filter over students may follow. A course outside the scope
+    matches nothing, so such a filter never tells who takes a course the user cannot see."""
+    courses = courses_for(user).filter(**course_lookups)
+    return Enrollment.objects.counted().filter(course_id__in=courses.values("pk"))
+
+
+def enrollments_of_visible_students(user: User | None, **student_lookups) -> QuerySet[Enrollment]:
+    """Counted enrollments of the students the user can see (narrowed by ``student_lookups``):
+    what a student filter over courses may follow (the mirror of the above)."""
+    students = students_for(user).filter(**student_lookups)
+    return Enrollment.objects.counted().filter(student_id__in=students.values("pk"))
+
+
 def _records_for(model, user: User | None) -> QuerySet:
     role = role_of(user)
     # Records of soft-deleted students and courses are hidden. Excluding the (few) deleted

@@ -33,6 +33,27 @@ validate_course_code = RegexValidator(
 )
 
 
+# Invisible characters that reorder how the text around them is shown: bidirectional
+# embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the direction
+# marks (U+200E, U+200F, U+061C). In a name they make "Anna" followed by U+202E display as
+# something else than what is stored (display spoofing); no real name needs them.
+BIDI_CONTROLS_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def validate_no_bidi_controls(value) -> None:
+    """Refuse text-direction control characters in a displayed name or label."""
+    found = BIDI_CONTROLS_RE.search(str(value or ""))
+    if found:
+        raise ValidationError(
+            _(
+                "Remove the invisible text-direction character %(code)s: names cannot contain "
+                "characters that change how text is displayed."
+            )
+            % {"code": f"U+{ord(found.group()):04X}"},
+            code="bidi_control",
+        )
+
+
 def normalise_phone(value: str) -> str:
     """Phones are validated with spaces allowed and stored without them."""
     return (value or "").replace(" ", "")
@@ -96,6 +117,7 @@ def clean_evaluation_rules(rules) -> list[dict]:
             raise ValidationError(
                 _("Rule %(n)s has no category.") % {"n": position}, code="invalid_rules"
             )
+        validate_no_bidi_controls(category)
         key = category_key(category)
         if key in seen_keys:
             raise ValidationError(

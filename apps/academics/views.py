@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.academics import grading, scoping, selectors, services
+from apps.academics.filtering import page_number, search_text
 from apps.academics.forms import (
     MAX_PERIOD,
     AssignmentColumnForm,
@@ -57,12 +58,12 @@ def _require_staff_role(request: HttpRequest) -> None:
 @require_GET
 def course_list(request: HttpRequest) -> HttpResponse:
     _require_staff_role(request)
-    query = request.GET.get("q", "").strip()
+    query = search_text(request.GET.get("q"))
     courses = selectors.courses_with_counts(
         selectors.search_courses(scoping.courses_for(request.user), query),
         today=timezone.localdate(),
     )
-    page = Paginator(courses, COURSES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(courses, COURSES_PER_PAGE).get_page(page_number(request.GET))
     context = {"page": page, "query": query, "today": timezone.localdate()}
     if request.htmx and request.htmx.target == "course-results":
         return render(request, "academics/_course_results.html", context)
@@ -73,7 +74,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def course_roster(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _teaching_course(request, course_id)
-    query = request.GET.get("q", "").strip()
+    query = search_text(request.GET.get("q"))
     context = {
         "course": course,
         "query": query,
@@ -258,7 +259,9 @@ def attendance_sheet(request: HttpRequest, course_id: int) -> HttpResponse:
     context = _sheet_context(course, date, period) | {"slot_form": form}
     if request.htmx and request.htmx.target == "attendance-sheet":
         return render(request, "academics/_attendance_sheet.html", context)
-    return render(request, "academics/attendance_sheet.html", context)
+    # A date or period that cannot be used: the sheet for today with the reason, as a 400.
+    status = 400 if form.errors else 200
+    return render(request, "academics/attendance_sheet.html", context, status=status)
 
 
 @login_required

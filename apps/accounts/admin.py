@@ -5,12 +5,22 @@ user's role rather than ``is_staff``: teachers and students, even if someone tic
 "staff status" for them, are sent to the admin login page. Model admins grant their
 permissions by the same role, so an admin-role user who is not a superuser can still
 manage every record without a hand-maintained permission list.
+
+The user list links to the current login lockouts (``lockout.current_lockouts``), where an
+administrator lifts some or all of them; the "Clear login lockouts" action lifts those of
+the selected users.
 """
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from apps.accounts import lockout
 from apps.accounts.forms import AdminLoginForm
 from apps.accounts.models import User
 
@@ -96,3 +106,49 @@ class UserAdmin(AdminRoleMixin, DjangoUserAdmin):
             # Only a superuser may hand out superuser status or raw permissions.
             readonly += ["is_superuser", "groups", "user_permissions"]
         return readonly
+
+    # --- Login lockouts (apps/accounts/lockout.py) --------------------------------------
+    change_list_template = "admin/accounts/user/change_list.html"
+    actions = ["clear_login_lockouts"]
+
+    def get_urls(self):
+        lockouts = self.admin_site.admin_view(self.lockouts_view)
+        return [path("lockouts/", lockouts, name="accounts_user_lockouts"), *super().get_urls()]
+
+    @admin.action(description=_("Clear login lockouts of the selected users"))
+    def clear_login_lockouts(self, request, queryset):
+        names = {
+            lockout.normalize_username(name) for name in queryset.values_list("username", flat=True)
+        }
+        numbers = [item.number for item in lockout.current_lockouts() if item.username in names]
+        self.report_lifted(request, lockout.clear_lockouts(numbers=numbers))
+
+    def lockouts_view(self, request):
+        """The current lockouts; POST lifts the ticked ones, or all of them."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            if "clear_all" in request.POST:
+                lifted = lockout.clear_lockouts()
+            else:
+                numbers = [
+                    int(n) for n in request.POST.getlist("number") if n.isdecimal() and len(n) < 19
+                ]
+                lifted = lockout.clear_lockouts(numbers=numbers)
+            self.report_lifted(request, lifted)
+            return redirect("admin:accounts_user_lockouts")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Login lockouts"),
+            "opts": self.model._meta,
+            "lockouts": lockout.current_lockouts(),
+            "max_failures": lockout.max_failures(),
+            "max_failures_per_ip": lockout.max_failures_per_ip(),
+        }
+        return TemplateResponse(request, "admin/accounts/user/lockouts.html", context)
+
+    def report_lifted(self, request, lifted: int) -> None:
+        self.message_user(
+            request,
+            ngettext("%(n)d lockout lifted.", "%(n)d lockouts lifted.", lifted) % {"n": lifted},
+        )

@@ -7,6 +7,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from apps.accounts import lockout
+from apps.accounts.throttling import client_ip
 
 
 class LockoutMixin:
@@ -14,7 +15,7 @@ class LockoutMixin:
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        ip = lockout.client_ip(self.request)
+        ip = client_ip(self.request)
         locked_for = lockout.seconds_locked(username, ip)
         if locked_for:
             raise self.locked_out_error(locked_for)

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.academics.validators import validate_no_bidi_controls
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
@@ -17,6 +19,13 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STUDENT)
+    # Shown as the teacher's or student's name everywhere: no text-direction tricks.
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_no_bidi_controls]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_no_bidi_controls]
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -17,6 +17,7 @@ ADMIN_LINKS = [
     ("admin:academics_grade_changelist", "clipboard-list", _("Grades")),
     ("admin:academics_attendance_changelist", "calendar-check", _("Attendance")),
     ("admin:accounts_user_changelist", "user", _("Users")),
+    ("admin:accounts_user_lockouts", "shield", _("Login lockouts")),
     ("admin:index", "settings", _("Everything else")),
 ]
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -21,6 +22,7 @@ from apps.academics.filtering import RecordFilters, parse_query
 from apps.accounts.models import Role
 from apps.analytics.reports import report_payload
 from apps.analytics.selectors import RISK_LEVELS_FLAGGED, order_students
+from sms.api import MAX_DB_ID
 
 AT_RISK_SHOWN = 12
 WEEKDAYS = range(1, 6)
@@ -49,6 +51,12 @@ def _filters(request) -> tuple[RecordFilters, dict]:
             FILTER_LABELS.get(name, name): [str(message) for message in messages]
             for name, messages in error.detail.items()
         }
+
+
+def _status(request, errors: dict) -> int:
+    """Filters that cannot be read: the page shows why, as a 400. An HTMX swap stays a
+    200, because htmx swaps in no error response and the message would never be seen."""
+    return 400 if errors and not request.htmx else 200
 
 
 def _filter_options(user) -> dict:
@@ -114,11 +122,13 @@ def dashboard(request):
     }
     context["as_of"] = parse_datetime(context["dashboard"]["generated_at"])
     template = "analytics/_dashboard_body.html" if request.htmx else "analytics/dashboard.html"
-    return render(request, template, context)
+    return render(request, template, context, status=_status(request, errors))
 
 
 @login_required
 def student(request, pk: int):
+    if pk > MAX_DB_ID:
+        raise Http404  # no database key holds it: nobody, not an overflow in the driver
     filters, errors = _filters(request)
     report = report_payload("student", request.user, filters, pk)
     context = {
@@ -129,4 +139,4 @@ def student(request, pk: int):
         "api_url": reverse("analytics-api:student-detail", args=[pk]),
         "as_of": parse_datetime(report["generated_at"]),
     }
-    return render(request, "analytics/student.html", context)
+    return render(request, "analytics/student.html", context, status=_status(request, errors))

@@ -24,9 +24,9 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from apps.academics import scoping
-from apps.academics.filtering import RecordFilters, parse_filters
-from apps.academics.models import Enrollment
+from apps.academics.filtering import RecordFilters, parse_filters, search_text
 from apps.bulkio.importing.resources import RESOURCES, ResourceSpec
+from apps.bulkio.readers import short_list
 from sms.spreadsheets import safe_cell
 
 CONTENT_TYPES = {
@@ -67,7 +67,7 @@ def filters_from_data(data: dict) -> RecordFilters:
 
 def search_extra(text) -> tuple[tuple[str, str], ...]:
     """A free-text ``search`` rides in the filters' extras (and so in their cache token)."""
-    text = " ".join(str(text or "").split())
+    text = search_text(text)
     return (("search", text),) if text else ()
 
 
@@ -101,7 +101,7 @@ def make_request(resource: str, fmt: str, columns, filters: RecordFilters) -> Ex
     if unknown:
         raise ExportRefused(
             _("Unknown columns: %(unknown)s. Choose from: %(known)s.")
-            % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
+            % {"unknown": short_list(unknown), "known": ", ".join(known)}
         )
     chosen = tuple(c for c in known if c in columns) if columns else tuple(known)
     return ExportRequest(resource=resource, format=fmt, columns=chosen, filters=filters)
@@ -120,10 +120,11 @@ def queryset_for(request: ExportRequest, user) -> QuerySet:
         if f.students:
             qs = qs.filter(pk__in=f.students)
         if f.courses or f.semester:
-            links = {"course_id__in": f.courses} if f.courses else {}
+            # Only courses the user can see: a course filter never counts who takes another's.
+            links = {"pk__in": f.courses} if f.courses else {}
             if f.semester:
-                links["course__semester"] = f.semester
-            taking = Enrollment.objects.counted().filter(**links)
+                links["semester"] = f.semester
+            taking = scoping.enrollments_in_visible_courses(user, **links)
             qs = qs.filter(pk__in=taking.values("student_id"))
     elif name == "courses":
         qs = scoping.courses_for(user)

@@ -52,6 +52,9 @@ class ImportJob(models.Model):
         _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    # Runs of the current step (preview, then apply) that started: recovery after a worker
+    # died tells an apply that never started from one that did (jobs.recover_interrupted).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, editable=False)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     totals = models.JSONField(_("totals"), default=dict, blank=True)
     applied_totals = models.JSONField(_("applied totals"), default=dict, blank=True)

@@ -8,7 +8,6 @@ import logging
 from celery.schedules import crontab as celery_crontab
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from apps.accounts.models import User
-from apps.bulkio import exporting
+from apps.bulkio import export_jobs, exporting
 from apps.bulkio.models import ExportJob, ExportStatus, ScheduledExport
 
 logger = logging.getLogger(__name__)
@@ -126,7 +125,15 @@ def deliver(scheduled_id: int) -> str:
             size=len(data),
             finished_at=timezone.now(),
         )
-        job.file.save(name, ContentFile(data), save=False)
+        try:
+            # Written whole or not at all: a full disk keeps no partial file to link to.
+            job.file.name, _size = export_jobs.write_file(job, name, iter([data]))
+        except OSError as error:
+            logger.warning("Scheduled export %s could not be written: %s", scheduled.pk, error)
+            scheduled.last_run_at = timezone.now()
+            scheduled.last_status = export_jobs.write_error_message(error)[:200]
+            scheduled.save(update_fields=["last_run_at", "last_status"])
+            return "failed"
         job.save()
         link = settings.SMS_SITE_URL.rstrip("/") + reverse(
             "bulkio-api:export-download", args=[job.pk]

@@ -17,10 +17,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.academics import scoping
+from apps.academics.filtering import page_number
 from apps.bulkio import scheduling
 from apps.bulkio.forms import ExportForm, ImportUploadForm, column_label
 from apps.bulkio.importing import jobs
 from apps.bulkio.importing.resources import RESOURCES
+from apps.bulkio.importing.rollback import RollbackOutOfScope
 from apps.bulkio.models import ImportStatus, Resource, ScheduledExport
 
 # What the preview's row actions mean to the person reading it.
@@ -101,6 +103,7 @@ def import_detail(request, pk: int):
     context = {
         "job": job,
         "progress": jobs.job_progress(job),
+        "can_apply": jobs.can_apply(job),
         "columns": columns,
         "column_labels": [column_label(job.resource, column) for column in columns],
         "ignored_columns": preview.get("ignored_columns") or [],
@@ -177,6 +180,12 @@ def import_rollback(request, pk: int):
             )
             % {"count": len(conflict.conflicts)},
         )
+    except RollbackOutOfScope as refused:
+        # The import page again, with the reason, as a 403: nothing was written.
+        messages.error(request, refused.message)
+        response = import_detail(request, pk=job.pk)
+        response.status_code = 403
+        return response
     except jobs.ImportRefused as error:
         messages.error(request, str(error))
     else:
@@ -190,7 +199,7 @@ def import_rollback(request, pk: int):
 @login_required
 def import_list(request):
     _staff_only(request)
-    page = Paginator(jobs.jobs_for(request.user), 25).get_page(request.GET.get("page"))
+    page = Paginator(jobs.jobs_for(request.user), 25).get_page(page_number(request.GET))
     return render(request, "bulkio/import_list.html", {"page": page})
 
 

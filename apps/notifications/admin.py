@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from apps.accounts.admin import AdminRoleMixin
 from apps.notifications.models import Notification, NotificationPreference
 
 
+# The link field carries the model's link rule (apps.notifications.links): an unsafe link
+# typed here is a form error, like in the broadcast API.
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AdminRoleMixin, admin.ModelAdmin):
     list_display = ["id", "recipient", "kind", "title", "created_at", "read_at", "email_state"]
     list_filter = ["kind", "email_state"]
     search_fields = ["title", "recipient__username"]
@@ -13,6 +16,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AdminRoleMixin, admin.ModelAdmin):
     list_display = ["user", "email_digest", "quiet_hours_start", "quiet_hours_end"]
     raw_id_fields = ["user"]

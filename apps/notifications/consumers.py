@@ -22,9 +22,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist
 
 from apps.accounts.models import User
-from apps.notifications import selectors, services
+from apps.notifications import protocol, selectors, services
 
-_INVALID_JSON = object()
 logger = logging.getLogger(__name__)
 
 PUSH_EVENTS = frozenset({services.EVENT_CREATED, services.EVENT_FANOUT, services.EVENT_UNREAD})
@@ -65,9 +64,22 @@ def _resume_messages(user_id: int, after_id: int) -> list[dict]:
     return messages
 
 
+def _hello_state(user: User) -> tuple[int, int]:
+    """The unread count for ``hello`` and the newest id now (older ones are resume's)."""
+    return selectors.unread_count(user), selectors.latest_id(user)
+
+
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
     user: User | None = None
     groups_joined: tuple[str, ...] = ()
+    # What this socket has told its client. Pushes published while Redis was away (or
+    # before the PubSub layer re-subscribed after it came back) are gone, yet the socket
+    # stays open; the client keeps only ids above the highest it has seen, so relaying
+    # the next push would hide the missed ones for good. A push whose unread count does
+    # not follow the last one sent means something was missed: replay from the database
+    # instead, in order (docs/benchmarks.md, "Faults: Redis and PostgreSQL restarts").
+    sent_up_to: int = 0
+    unread: int | None = None
 
     async def connect(self) -> None:
         self.user = await database_sync_to_async(_authenticate)(self.scope)
@@ -88,7 +100,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("WebSocket group_add failed for %s", groups, exc_info=True)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        count = await database_sync_to_async(selectors.unread_count)(self.user.pk)
+        count, self.sent_up_to = await database_sync_to_async(_hello_state)(self.user)
         await self.send_json({"type": "hello", "unread_count": count})
 
     async def disconnect(self, code: int) -> None:
@@ -100,47 +112,38 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("WebSocket group_discard failed for %s", group, exc_info=True)
 
     # --- client messages -------------------------------------------------------------------
-    @classmethod
-    async def decode_json(cls, text_data):
-        """A frame that is not JSON is answered with an error instead of closing with 1011."""
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return _INVALID_JSON
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Every frame gets an answer, a bad one an error message; the socket stays open.
 
-    async def receive_json(self, content, **kwargs) -> None:
-        if content is _INVALID_JSON:
-            await self.send_json({"type": "error", "error": "invalid_json"})
+        Channels' JSON consumer would close with 1011 on a binary or empty frame, on
+        malformed or too deeply nested JSON, and on any error raised while handling it.
+        """
+        if self.user is None:
             return
-        if self.user is None or not isinstance(content, dict):
-            return
-        action = content.get("action")
-        if action == "ping":
+        try:
+            message = protocol.parse_frame(text_data, bytes_data)
+            await self._handle(message)
+        except protocol.FrameError as error:
+            await self.send_json(error.as_message())
+        except Exception:  # a database hiccup must not take the live channel down with it
+            logger.exception("WebSocket message from user %s failed", self.user.pk)
+            await self.send_json(protocol.server_error().as_message())
+
+    async def _handle(self, message: protocol.ClientMessage) -> None:
+        if message.action == protocol.PING:
             await self.send_json({"type": "pong"})
-        elif action == "resume":
-            await self._resume(content.get("after_id"))
-        elif action == "mark_read":
-            await self._mark_read(content.get("id"))
-        else:
-            await self.send_json({"type": "error", "error": "unknown_action"})
-
-    async def _resume(self, after_id) -> None:
-        try:
-            after_id = max(int(after_id or 0), 0)
-        except (TypeError, ValueError):
-            await self.send_json({"type": "error", "error": "invalid_after_id"})
-            return
-        for message in await database_sync_to_async(_resume_messages)(self.user.pk, after_id):
-            await self.send_json(message)
-
-    async def _mark_read(self, notification_id) -> None:
-        try:
-            await database_sync_to_async(services.mark_read)(
-                user=self.user, notification_id=int(notification_id)
-            )
-        except (TypeError, ValueError, ObjectDoesNotExist):
-            await self.send_json({"type": "error", "error": "not_found"})
-        # On success the service's after-commit push tells every tab (this one too).
+        elif message.action == protocol.RESUME:
+            resumed = await database_sync_to_async(_resume_messages)(self.user.pk, message.after_id)
+            for reply in resumed:
+                await self.send_json(reply)
+        elif message.action == protocol.MARK_READ:
+            # On success the service's after-commit push tells every tab (this one too).
+            try:
+                await database_sync_to_async(services.mark_read)(
+                    user=self.user, notification_id=message.id
+                )
+            except ObjectDoesNotExist:
+                raise protocol.not_found() from None
 
     # --- channel-layer events (no database: straight from the event loop) ------------------
     async def dispatch(self, message) -> None:
@@ -153,17 +156,39 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await super().dispatch(message)
 
     async def notification_created(self, event) -> None:
-        await self.send_json({"type": "notification", "notification": event["notification"]})
-        await self.send_json({"type": "unread_count", "unread_count": event["unread_count"]})
+        await self._relay(event["notification"], event["unread_count"])
 
     async def notification_fanout(self, event) -> None:
         """A broadcast to this user's role: relay our own row, if we are a recipient."""
         entry = services.fanout_entry(event, self.user.pk)
-        if entry is None:
+        if entry is not None:
+            await self._relay(*entry)
+
+    async def _relay(self, notification: dict, unread_count: int) -> None:
+        if notification["id"] <= self.sent_up_to:
+            return  # a replay already sent it
+        if self.unread is not None and unread_count != self.unread + 1:
+            try:
+                replay = await database_sync_to_async(_resume_messages)(
+                    self.user.pk, self.sent_up_to
+                )
+            except Exception:  # database away too: the client reconnects and resumes
+                logger.warning("WebSocket replay failed for user %s", self.user.pk, exc_info=True)
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)
+                return
+            for message in replay:
+                await self.send_json(message)
             return
-        notification, unread_count = entry
         await self.send_json({"type": "notification", "notification": notification})
         await self.send_json({"type": "unread_count", "unread_count": unread_count})
+
+    async def send_json(self, content, close=False) -> None:
+        kind = content.get("type")
+        if kind == "notification":
+            self.sent_up_to = max(self.sent_up_to, content["notification"]["id"])
+        elif kind in {"hello", "unread_count"}:
+            self.unread = content["unread_count"]
+        await super().send_json(content, close=close)
 
     async def notification_unread(self, event) -> None:
         await self.send_json({"type": "unread_count", "unread_count": event["unread_count"]})

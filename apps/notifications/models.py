@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.notifications.links import LINK_MAX_LENGTH, validate_link
+
 
 class NotificationKind(models.TextChoices):
     SYSTEM = "system", _("System")
@@ -49,7 +51,11 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     message = models.TextField(_("message"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
-    link = models.CharField(_("link"), max_length=500, blank=True)
+    # Checked by the one link rule (apps.notifications.links) in the admin and the API;
+    # notify() refuses an unsafe one outright, and pages never render one as a link.
+    link = models.CharField(
+        _("link"), max_length=LINK_MAX_LENGTH, blank=True, validators=[validate_link]
+    )
     # What raised it (``import:12``), so that undoing the cause withdraws what is unread.
     origin = models.CharField(_("origin"), max_length=64, blank=True, default="")
     # One timestamp per notify() call (set there), so a broadcast's rows are identical but

@@ -29,6 +29,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.notifications.links import is_safe_link, shown_link
 from apps.notifications.models import (
     EmailDigest,
     EmailState,
@@ -64,7 +65,7 @@ def serialize(notification: Notification) -> dict[str, Any]:
         "title": notification.title,
         "message": notification.message,
         "data": notification.data,
-        "link": notification.link,
+        "link": shown_link(notification.link),
         "created_at": notification.created_at.isoformat(),
         "is_read": notification.read_at is not None,
     }
@@ -150,10 +151,18 @@ def notify(
 
 
 def notify_many(notices: Sequence[Notice]) -> list[Notification]:
-    """``notify`` for many messages at once: one insert, one push after commit."""
+    """``notify`` for many messages at once: one insert, one push after commit.
+
+    An unknown kind or an unsafe link (``apps.notifications.links``) is a programming
+    error and raises ``ValueError`` before anything is stored: senders build links with
+    ``reverse()``, and links people type (broadcasts, the admin) are refused at the form
+    or serializer with a message. Dropping the link silently would hide the bug.
+    """
     for notice in notices:
         if notice.kind not in NotificationKind.values:
             raise ValueError(f"Unknown notification kind: {notice.kind}")
+        if not is_safe_link(notice.link):
+            raise ValueError(f"Unsafe notification link: {notice.link!r}")
     wanted = {pk for notice in notices for pk in notice.user_ids}
     users = {user.pk: user for user in User.objects.filter(pk__in=wanted, is_active=True)}
     preferences = _preferences_by_user(list(users))

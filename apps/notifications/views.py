@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.academics.filtering import page_number
 from apps.notifications import selectors, services
 from apps.notifications.forms import PreferenceForm, kinds_for
 from apps.notifications.models import Notification, NotificationKind
@@ -26,7 +27,7 @@ def notification_list(request):
     queryset = selectors.notifications_for(
         request.user, unread=True if only_unread else None, kind=kind or None
     )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(queryset, PAGE_SIZE).get_page(page_number(request.GET))
     context = {
         "page": page,
         "kinds": [choice for choice in NotificationKind.choices if choice[0] in shown_kinds],

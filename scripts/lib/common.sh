@@ -112,3 +112,28 @@ wait_for_port() {
     done
     return 1
 }
+
+# The demo run: scripts/run with DEBUG unset or on (read as settings read it: 1, true, yes
+# or on). With DEBUG set to anything else it is a production start: no generated key, no
+# demo data, no demo logins.
+is_demo_run() {
+    local debug="${DEBUG-1}"
+    debug="$(printf '%s' "$debug" | tr '[:upper:]' '[:lower:]' | tr -d '[:space:]')"
+    [[ "$debug" == 1 || "$debug" == true || "$debug" == yes || "$debug" == on ]]
+}
+
+# Print the demo run's SECRET_KEY: generated once into <var dir>/secret_key, readable by
+# its owner only, and reused on every later start so sessions and tokens survive restarts.
+demo_secret_key() {
+    local var_dir="$1" file="$1/secret_key" python
+    if [[ ! -s "$file" ]]; then
+        python="$(find_python)" || python="$VENV_PY"
+        mkdir -p "$var_dir"
+        (
+            umask 077
+            "$python" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$file.new"
+        ) && mv "$file.new" "$file"
+    fi
+    chmod 600 "$file"
+    tr -d '[:space:]' <"$file"
+}

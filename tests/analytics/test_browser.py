@@ -33,13 +33,14 @@ def test_dashboard_filter_updates_charts_and_url(school, live_server, client, br
     )
     page = browser_page.new_page()
     page.goto(live_server.url + "/analytics/")
-    page.wait_for_function("window.Chart && Chart.getChart('chart-letters')")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-letters')")
     before = _letter_counts(page)
     page.evaluate("window.__notReloaded = true")
 
     page.select_option("select[name=class_division]", "B2")
     page.wait_for_function(
-        "Chart.getChart('chart-letters').data.datasets[0].data.join() === '0,0,0,0,0,0,0,1,0,0'"
+        "() => Chart.getChart('chart-letters').data.datasets[0].data.join()"
+        " === '0,0,0,0,0,0,0,1,0,0'"
     )
 
     assert sum(before) == 4

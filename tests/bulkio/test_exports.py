@@ -1,5 +1,6 @@
 import csv
 import datetime as dt
+import errno
 import io
 from decimal import Decimal
 
@@ -241,3 +242,26 @@ def test_scheduled_export_too_big_to_attach_sends_a_link(admin_user, settings):
     assert status == "sent_link"
     assert mail.outbox[0].attachments == []
     assert f"/api/v1/exports/{job.pk}/download/" in mail.outbox[0].body
+
+
+def test_scheduled_export_on_a_full_disk_keeps_no_file_and_sends_no_link(
+    admin_user, settings, monkeypatch
+):
+    settings.SMS_BULKIO_EMAIL_ATTACHMENT_MAX_BYTES = 10
+    _school()
+    scheduled = scheduling.scheduled_export_save(
+        ScheduledExport(name="Big", owner=admin_user, resource="students", format="csv",
+                        crontab="0 6 * * *", recipients=["office@example.org"])
+    )  # fmt: skip
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(scheduling.export_jobs, "write_file", full_disk)
+    status = scheduling.deliver(scheduled.pk)
+
+    scheduled.refresh_from_db()
+    assert status == "failed"
+    assert "disk is full" in scheduled.last_status
+    assert not ExportJob.objects.exists()
+    assert mail.outbox == []

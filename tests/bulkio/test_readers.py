@@ -4,6 +4,7 @@ import io
 import openpyxl
 import pytest
 import xlwt
+from openpyxl.utils.datetime import MAC_EPOCH
 
 from apps.bulkio.columns import (
     CellError,
@@ -14,7 +15,8 @@ from apps.bulkio.columns import (
     parse_decimal,
     parse_study_year,
 )
-from apps.bulkio.readers import FileRejected, detect_encoding, read_table
+from apps.bulkio.readers import FileRejected, detect_delimiter, detect_encoding, read_table
+from tests.bulkio import hostile
 
 LIMITS = {"max_bytes": 1_000_000, "max_rows": 1_000}
 GREEK_CSV = "Επώνυμο:;Όνομα:;Ηλ. Ταχυδρομείο:;Έτος Σπουδών:\nΆλφα;Ευάγγελος;e@example.org;Β'\n"
@@ -37,14 +39,14 @@ def test_read_table_decodes_greek_registration_form_in_every_encoding(encoding, 
     assert table.encoding == detected
     assert table.delimiter == ";"
     assert table.headers == ["Επώνυμο:", "Όνομα:", "Ηλ. Ταχυδρομείο:", "Έτος Σπουδών:"]
-    assert table.rows == [(2, ["Άλφα", "Ευάγγελος", "e@example.org", "Β'"])]
+    assert table.rows == [(2, ("Άλφα", "Ευάγγελος", "e@example.org", "Β'"))]
 
 
 def test_detect_encoding_tells_latin1_from_greek():
     data = "name,city\nJosé Müller,Zürich\n".encode("latin-1")
 
     assert detect_encoding(data) == "latin-1"
-    assert read_table(data, "x.csv", **LIMITS).rows[0][1] == ["José Müller", "Zürich"]
+    assert read_table(data, "x.csv", **LIMITS).rows[0][1] == ("José Müller", "Zürich")
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -55,7 +57,7 @@ def test_read_table_sniffs_delimiter(delimiter):
     table = read_table(text.encode(), "x.tsv" if delimiter == "\t" else "x.csv", **LIMITS)
 
     assert table.delimiter == delimiter
-    assert table.rows[0][1] == ["S1", "Anna", "likes maths"]
+    assert table.rows[0][1] == ("S1", "Anna", "likes maths")
 
 
 def test_read_table_reads_xlsx_with_dates_and_whole_numbers():
@@ -69,7 +71,7 @@ def test_read_table_reads_xlsx_with_dates_and_whole_numbers():
     table = read_table(buffer.getvalue(), "students.xlsx", **LIMITS)
 
     assert table.format == "xlsx"
-    assert table.rows == [(2, ["S1", "2025-09-15", "2"])]
+    assert table.rows == [(2, ("S1", "2025-09-15", "2"))]
 
 
 def test_read_table_reads_xls():
@@ -85,7 +87,7 @@ def test_read_table_reads_xls():
     table = read_table(buffer.getvalue(), "old.xls", **LIMITS)
 
     assert table.headers == ["student_id", "Όνομα", "study_year"]
-    assert table.rows == [(2, ["S1", "Ελένη", "3"])]
+    assert table.rows == [(2, ("S1", "Ελένη", "3"))]
 
 
 @pytest.mark.parametrize(
@@ -148,3 +150,45 @@ def test_cell_parsers_accept_local_formats_and_refuse_nonsense():
     ]:
         with pytest.raises(CellError):
             parser(value)
+
+
+def test_detect_delimiter_prefers_the_one_that_splits_every_line_alike():
+    sample = "name;email;notes\nDoe, John;j@example.org;likes maths, physics\n"
+
+    assert detect_delimiter(sample) == ";"
+
+
+def test_read_table_gives_every_row_a_cell_per_column_and_drops_empty_cells_past_them():
+    table = read_table(b"a,b,c\n1\n4,5,6,,,,\n7,8,9,,10\n", "x.csv", **LIMITS)
+
+    assert table.rows == [(2, ("1", "", "")), (3, ("4", "5", "6")), (4, ("7", "8", "9", "", "10"))]
+
+
+def test_read_table_reads_formula_results_booleans_errors_and_rich_text_from_xlsx():
+    rows = (
+        hostile.HEADER_ROW.replace("</row>", hostile.inline_cell("C1", "flag") + "</row>")
+        + '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2"><f>1+1</f><v>2</v></c>'
+        '<c r="C2" t="b"><v>1</v></c></row>'
+        '<row r="3"><c r="A3" t="str"><f>A2</f><v>S2</v></c><c r="B3" t="e"><v>#DIV/0!</v></c>'
+        "</row>"
+    )
+    strings = "<r><t>S</t></r><r><rPr><b/></rPr><t>1</t></r><rPh><t>ignored</t></rPh>"
+    sst = f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si>{strings}</si></sst>'
+    data = hostile.xlsx(hostile.sheet_xml(rows), shared_strings=sst)
+
+    table = read_table(data, "grades.xlsx", **LIMITS)
+
+    assert table.rows == [(2, ("S1", "2", "true")), (3, ("S2", "#DIV/0!", ""))]
+
+
+def test_read_table_reads_dates_of_a_1904_workbook():
+    workbook = openpyxl.Workbook()
+    workbook.epoch = MAC_EPOCH
+    workbook.active.append(["student_id", "date"])
+    workbook.active.append(["S1", dt.date(2025, 9, 15)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    table = read_table(buffer.getvalue(), "dates.xlsx", **LIMITS)
+
+    assert table.rows == [(2, ("S1", "2025-09-15"))]

@@ -156,7 +156,8 @@ async def test_consumer_mark_read_of_another_users_notification_is_not_found(ali
 
     await socket.send_json_to({"action": "mark_read", "id": theirs.pk})
 
-    assert await socket.receive_json_from() == {"type": "error", "error": "not_found"}
+    error = await socket.receive_json_from()
+    assert (error["type"], error["error"], error["detail"]) == ("error", "not_found", "Not found.")
     await sync_to_async(theirs.refresh_from_db)()
     assert theirs.read_at is None
     await socket.disconnect()
@@ -178,7 +179,8 @@ async def test_consumer_answers_a_non_json_frame_with_an_error_and_stays_open(al
 
     await socket.send_to(text_data="not json")
 
-    assert await socket.receive_json_from() == {"type": "error", "error": "invalid_json"}
+    error = await socket.receive_json_from()
+    assert (error["type"], error["error"]) == ("error", "invalid_json")
     await socket.send_json_to({"action": "ping"})
     assert await socket.receive_json_from() == {"type": "pong"}
     await socket.disconnect()

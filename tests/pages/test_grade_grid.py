@@ -146,3 +146,20 @@ def test_grade_column_add_rejects_an_existing_name_and_unknown_category(
     assert "already has an assignment with this name" in page
     assert "Select a valid choice" in page
     assert "must be a number above 0" in page
+
+
+def test_grade_column_add_refuses_a_name_with_a_direction_override(teacher_client, course, graded):
+    response = teacher_client.post(
+        reverse("academics:grade_column_add", args=[course.pk]),
+        {"name": "Quiz \u202egpj.exe", "category": "Midterm", "max_grade": "20",
+         "date_assigned": "2025-10-02"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert (
+        "Quiz \u202egpj.exe"
+        not in teacher_client.get(
+            reverse("academics:grade_grid", args=[course.pk])
+        ).content.decode()
+    )
+    assert "U+202E" in response.content.decode()

@@ -1,8 +1,12 @@
 """Query-string filters of the academics API (SPEC §4).
 
 ``course`` and ``student`` take ids and narrow the already scoped queryset, so an id the
-user cannot see simply yields an empty page. Malformed values (a date that is not a date,
-an unknown status) are answered 400 with the parameter's name as the field.
+user cannot see simply yields an empty page. The two that follow an enrollment to another
+kind of record (students by ``course``, courses by ``student``) follow only enrollments
+whose other end is in the user's scope too: otherwise a teacher could count which of
+their students take a colleague's course. The rule for every filter is in
+``apps.academics.filtering``. Malformed values (a date that is not a date, an unknown
+status) are answered 400 with the parameter's name as the field.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from apps.academics import scoping
 from apps.academics.models import (
     Attendance,
     AttendanceStatus,
@@ -62,19 +67,13 @@ class StrictBooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
-def _counted_in(column: str, other: str):
-    """A filter method: rows with a counted enrollment (``Enrollment.objects.counted()``)
-    whose ``column`` is the value, as the roster, the analytics and the exports count."""
-
-    def method(queryset, name, value):
-        taking = Enrollment.objects.counted().filter(**{column: value})
-        return queryset.filter(pk__in=taking.values(other))
-
-    return method
+def _user(filterset: filters.FilterSet):
+    """The requesting user (None without a request: then the scope is empty)."""
+    return getattr(filterset.request, "user", None)
 
 
 class StudentFilter(filters.FilterSet):
-    course = IntegerFilter(method=_counted_in("course_id", "student_id"), label=_("Course id"))
+    course = IntegerFilter(method="taking_course", label=_("Course id"))
     date_from = filters.DateFilter(field_name="enrollment_date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="enrollment_date", lookup_expr="lte")
     class_division = filters.CharFilter(lookup_expr="iexact")
@@ -89,9 +88,16 @@ class StudentFilter(filters.FilterSet):
             "academic_year",
         )  # fmt: skip
 
+    def taking_course(self, queryset, name, value):
+        """Students with a counted enrollment in the course, if the user can see the course
+        (as the roster, the analytics and the exports count); otherwise nobody."""
+        taking = scoping.enrollments_in_visible_courses(_user(self), pk=value)
+        return queryset.filter(pk__in=taking.values("student_id"))
+
 
 class CourseFilter(filters.FilterSet):
-    student = IntegerFilter(method=_counted_in("student_id", "course_id"), label=_("Student id"))
+    student = IntegerFilter(method="taken_by", label=_("Student id"))
+    # Narrows by what each course already shows (its ``teachers``): reveals nothing more.
     teacher = IntegerFilter(field_name="teachers", label=_("Teacher (user) id"))
     semester = filters.CharFilter(lookup_expr="iexact")
     is_active = StrictBooleanFilter()
@@ -99,6 +105,12 @@ class CourseFilter(filters.FilterSet):
     class Meta:
         model = Course
         fields = ("student", "teacher", "semester", "is_active")
+
+    def taken_by(self, queryset, name, value):
+        """Courses the student takes (counted), if the user can see the student; otherwise
+        none: a student cannot learn which of their courses a classmate takes."""
+        taken = scoping.enrollments_of_visible_students(_user(self), pk=value)
+        return queryset.filter(pk__in=taken.values("course_id"))
 
 
 class StudentRecordFilter(filters.FilterSet):

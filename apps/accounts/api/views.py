@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import views as jwt_views
 
 from apps.accounts import lockout
+from apps.accounts.throttling import ScopedRateThrottle, client_ip
 
 
 class LockedOut(exceptions.Throttled):
@@ -25,7 +25,7 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
         data = request.data if isinstance(request.data, dict) else {}
         username = data.get("username")
         username = username if isinstance(username, str) else ""
-        ip = lockout.client_ip(request)
+        ip = client_ip(request)
         locked_for = lockout.seconds_locked(username, ip)
         if locked_for:
             raise LockedOut(wait=locked_for, detail=lockout.lockout_message(locked_for))

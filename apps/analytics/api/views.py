@@ -11,19 +11,27 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from apps.academics import scoping
-from apps.academics.filtering import parse_query
+from apps.academics.filtering import RecordFilterSerializer, parse_query
 from apps.accounts.models import Role
 from apps.analytics.caching import cached_body, entry_key
 from apps.analytics.reports import report_file, report_payload
 from apps.analytics.results import flush_pending
 from apps.analytics.scope import scope_key
 from apps.analytics.selectors import STUDENT_ORDERINGS, order_students
+from sms.api import MAX_DB_ID
 
 FILE_FORMATS = ("csv", "xlsx", "pdf")
 DEFAULT_PAGE_SIZE = 50
@@ -41,6 +49,35 @@ class JSONOrFileNegotiation(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
+def report_schema(operation_id: str, summary: str, *extra: OpenApiParameter):
+    """The OpenAPI description of one report: the shared filters, ``format`` and the body."""
+    operation = extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        parameters=[
+            RecordFilterSerializer,
+            OpenApiParameter("format", str, enum=["json", *FILE_FORMATS], default="json"),
+            *extra,
+        ],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The report as described in docs/analytics.md; with "
+                "format=csv|xlsx|pdf, the same report as a file download.",
+            ),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+        },
+    )
+    return extend_schema_view(get=operation)
+
+
+PAGE_PARAMETERS = (
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description=f"At most {MAX_PAGE_SIZE}."),
+    OpenApiParameter("ordering", str),
+)
+
+
 def _json_bytes(data: dict) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -54,6 +91,8 @@ class AnalyticsView(APIView):
     def get(self, request, pk: int | None = None):
         if scoping.role_of(request.user) == Role.STUDENT and not self.students_allowed:
             raise PermissionDenied(_("Students can see only their own report."))
+        if pk is not None and pk > MAX_DB_ID:
+            raise Http404  # no database key holds it: nobody, not an overflow in the driver
         filters = parse_query(request.query_params)
         file_format = request.query_params.get("format", "json").lower()
         if file_format not in ("json", *FILE_FORMATS):
@@ -106,26 +145,32 @@ class AnalyticsView(APIView):
         return response
 
 
+@report_schema("analytics_dashboard", "Dashboard figures")
 class DashboardView(AnalyticsView):
     report = "dashboard"
 
 
+@report_schema("analytics_grades", "Grade distribution and item statistics")
 class GradesView(AnalyticsView):
     report = "grades"
 
 
+@report_schema("analytics_attendance", "Attendance patterns")
 class AttendanceView(AnalyticsView):
     report = "attendance"
 
 
+@report_schema("analytics_courses_list", "Course effectiveness, every course in scope")
 class CoursesView(AnalyticsView):
     report = "courses"
 
 
+@report_schema("analytics_course_detail", "One course's effectiveness")
 class CourseDetailView(AnalyticsView):
     report = "course"
 
 
+@report_schema("analytics_student_detail", "One student's performance")
 class StudentDetailView(AnalyticsView):
     report = "student"
     students_allowed = True
@@ -144,6 +189,7 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
     return value
 
 
+@report_schema("analytics_students_list", "Student performance list", *PAGE_PARAMETERS)
 class StudentsView(AnalyticsView):
     report = "students"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,7 +24,9 @@ from apps.bulkio import export_jobs, exporting, scheduling
 from apps.bulkio.api import serializers
 from apps.bulkio.importing import jobs
 from apps.bulkio.importing.resources import RESOURCES
-from apps.bulkio.models import ExportStatus, ScheduledExport
+from apps.bulkio.importing.rollback import RollbackOutOfScope
+from apps.bulkio.models import ExportStatus, ImportStatus, ScheduledExport
+from sms.api import choice_param
 
 
 class IsStaffRole(BasePermission):
@@ -45,8 +47,8 @@ class ImportListCreateView(generics.ListAPIView):
 
     def get_queryset(self):
         queryset = jobs.jobs_for(self.request.user)
-        for name in ("resource", "status"):
-            if value := self.request.query_params.get(name):
+        for name, choices in (("resource", RESOURCES), ("status", ImportStatus.values)):
+            if value := choice_param(self.request.query_params, name, choices):
                 queryset = queryset.filter(**{name: value})
         return queryset
 
@@ -113,6 +115,7 @@ class ImportRollbackView(APIView):
         request=serializers.RollbackSerializer,
         responses={
             200: serializers.ImportJobSerializer,
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description="{detail, rows[]}"),
             409: OpenApiResponse(OpenApiTypes.OBJECT, description="{detail, conflicts[]}"),
         },
     )
@@ -138,6 +141,11 @@ class ImportRollbackView(APIView):
                     "conflicts": [item.as_dict() for item in conflict.conflicts],
                 },
                 status=status.HTTP_409_CONFLICT,
+            )
+        except RollbackOutOfScope as refused:
+            return Response(
+                {"detail": refused.message, "rows": refused.rows},
+                status=status.HTTP_403_FORBIDDEN,
             )
         except jobs.ImportRefused as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
@@ -200,8 +208,13 @@ class ExportDownloadView(APIView):
                 {"detail": _("The file is not ready (status: %(s)s).") % {"s": job.status}},
                 status=status.HTTP_409_CONFLICT,
             )
+        try:
+            handle = job.file.open("rb")
+        except FileNotFoundError:
+            # Removed by the retention clean-up or by hand: gone, not a server error.
+            raise Http404(_("The file of this export is no longer available.")) from None
         return FileResponse(
-            job.file.open("rb"),
+            handle,
             as_attachment=True,
             filename=job.file_name,
             content_type=exporting.CONTENT_TYPES[job.format],

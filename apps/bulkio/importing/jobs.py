@@ -4,6 +4,9 @@ Status: queued → previewing → previewed → applying → applied (or failed)
 Small files run in the request; files above ``SMS_BULKIO_BACKGROUND_ROWS`` rows go to a
 Celery worker. Progress (0–100) lives in the shared cache while work runs, because the
 apply step's own transaction hides its writes from other connections until it commits.
+
+A run holds the job's lease (``leases``) while it works, so two runs never work on one job,
+and a job whose worker died is found by ``recover_interrupted`` when a worker starts.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ import logging
 import time
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, OperationalError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.academics import scoping
 from apps.accounts.models import Role, User
+from apps.bulkio import leases
 from apps.bulkio.importing.apply import write_plan
 from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
 from apps.bulkio.importing.resources import RESOURCES
@@ -34,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 ERRORS_CAP = 10_000
 MARK_RESOURCES = ("grades", "attendance")
+LEASE = "import"
+PREVIEW, APPLY = "preview", "apply"
+# Runs of a preview that may die (out of memory on a hostile file…) before recovery stops
+# queuing it again.
+MAX_ATTEMPTS = 3
 
 
 class ImportRefused(Exception):
@@ -47,6 +58,7 @@ __all__ = [
     "can_import",
     "confirm_import",
     "job_progress",
+    "recover_interrupted",
     "rollback_import",
     "run_apply",
     "run_preview",
@@ -123,13 +135,22 @@ def start_import(*, user: User, resource: str, filename: str, data: bytes, mode:
     job.file.save(filename.rsplit("/", 1)[-1][:100] or "upload", ContentFile(data), save=False)
     job.save()
     if len(table.rows) > settings.SMS_BULKIO_BACKGROUND_ROWS:
-        from apps.bulkio import tasks
-
-        transaction.on_commit(partial(tasks.preview_import.delay, job.pk))
+        transaction.on_commit(partial(_send, PREVIEW, job.pk))
         return job
     run_preview(job.pk, table=table)
     job.refresh_from_db()
     return job
+
+
+def _send(step: str, job_id: int, actor_id: int | None = None) -> None:
+    """Queue the step for a worker, and say so (``leases.mark_sent``)."""
+    from apps.bulkio import tasks
+
+    if step == APPLY:
+        tasks.apply_import.delay(job_id, actor_id)
+    else:
+        tasks.preview_import.delay(job_id)
+    leases.mark_sent(LEASE, job_id, step)
 
 
 def _load_table(job: ImportJob) -> Table:
@@ -169,7 +190,12 @@ def _fail(job: ImportJob, message: str, *, notify: bool) -> None:
     job.error_message = message
     job.progress = 100
     job.save(update_fields=["status", "error_message", "progress"])
-    if notify and job.user_id:
+    if notify:
+        _notify_failed(job, message)
+
+
+def _notify_failed(job: ImportJob, message: str) -> None:
+    if job.user_id:
         from apps.notifications import events
 
         with events.site_language():
@@ -186,13 +212,42 @@ def _fail(job: ImportJob, message: str, *, notify: bool) -> None:
         )
 
 
-def run_preview(job_id: int, *, table: Table | None = None) -> None:
-    """Idempotent: a job already previewed (or further) is left alone."""
+def _start_run(job: ImportJob, status: str, *, after: tuple[str, ...]) -> bool:
+    """Count a run of the step that moves the job from ``after`` to ``status``; False
+    when another run got there first."""
+    started = ImportJob.objects.filter(pk=job.pk, status__in=after).update(
+        status=status, attempts=F("attempts") + 1
+    )
+    job.status = status
+    job.attempts += 1
+    leases.clear_sent(LEASE, job.pk, APPLY if status == ImportStatus.APPLYING else PREVIEW)
+    return bool(started)
+
+
+def time_limit_message(*, applying: bool) -> str:
+    if applying:
+        text = _(
+            "The import took longer than its time limit (%(seconds)s s) and was stopped; "
+            "nothing was written."
+        )
+    else:
+        text = _("The preview took longer than its time limit (%(seconds)s s) and was stopped.")
+    return text % {"seconds": settings.SMS_LONG_TASK_SOFT_TIME_LIMIT}
+
+
+def run_preview(job_id: int, *, table: Table | None = None, token: str | None = None) -> None:
+    """Idempotent: a job already previewed (or further), or being previewed by another
+    run, is left alone."""
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.status not in (ImportStatus.QUEUED, ImportStatus.PREVIEWING):
         return
-    job.status = ImportStatus.PREVIEWING
-    job.save(update_fields=["status"])
+    with leases.hold(LEASE, job.pk, token) as held:
+        after = (ImportStatus.QUEUED, ImportStatus.PREVIEWING)
+        if held and _start_run(job, ImportStatus.PREVIEWING, after=after):
+            _preview(job, table)
+
+
+def _preview(job: ImportJob, table: Table | None) -> None:
     started = time.perf_counter()
     try:
         table = table or _load_table(job)
@@ -207,6 +262,9 @@ def run_preview(job_id: int, *, table: Table | None = None) -> None:
         job.save(update_fields=["preview"])
         _fail(job, str(error), notify=table is None)
         return
+    except SoftTimeLimitExceeded:
+        _fail(job, time_limit_message(applying=False), notify=True)
+        return
     job.totals = plan.totals
     job.preview = preview_payload(plan)
     job.status = ImportStatus.PREVIEWED
@@ -217,8 +275,16 @@ def run_preview(job_id: int, *, table: Table | None = None) -> None:
 
 
 # --- Apply ----------------------------------------------------------------------------------
+def can_apply(job: ImportJob) -> bool:
+    """Previewed, or failed while applying: an apply writes all or nothing, so one that
+    failed (its worker stopped, a time limit, a busy database) can simply run again."""
+    if job.status == ImportStatus.PREVIEWED:
+        return True
+    return job.status == ImportStatus.FAILED and bool(job.previewed_at) and not job.applied_at
+
+
 def confirm_import(job: ImportJob, *, actor: User) -> ImportJob:
-    if job.status != ImportStatus.PREVIEWED:
+    if not can_apply(job):
         raise ImportRefused(
             _("This import is “%(status)s”; only a previewed import can be applied.")
             % {"status": job.get_status_display()}
@@ -228,16 +294,14 @@ def confirm_import(job: ImportJob, *, actor: User) -> ImportJob:
             _("%(count)s rows have errors. Fix them and upload the file again, or choose "
               "“skip invalid rows”.") % {"count": job.totals[ERROR]}
         )  # fmt: skip
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.APPLYING, progress=0
+    updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+        status=ImportStatus.APPLYING, progress=0, attempts=0, error_message=""
     )
     if not updated:  # a second click while the first one is running
         raise ImportRefused(_("This import is already being applied."))
     set_progress(job.pk, 0)
     if job.row_count > settings.SMS_BULKIO_BACKGROUND_ROWS:
-        from apps.bulkio import tasks
-
-        transaction.on_commit(partial(tasks.apply_import.delay, job.pk, actor.pk))
+        transaction.on_commit(partial(_send, APPLY, job.pk, actor.pk))
     else:
         run_apply(job.pk, actor_id=actor.pk)
     job.refresh_from_db()
@@ -254,11 +318,26 @@ class _Abort(Exception):
         self.plan = plan
 
 
-def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = False) -> None:
-    """Re-plan against the current data and write it, all in one transaction."""
+def run_apply(
+    job_id: int,
+    *,
+    actor_id: int | None,
+    reraise_transient: bool = False,
+    token: str | None = None,
+) -> None:
+    """Re-plan against the current data and write it, all in one transaction, the job's
+    own ``applied`` status included: a run that dies half way (kill -9, a hard time
+    limit) leaves nothing written and the job ``applying`` for recovery. Idempotent."""
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.status != ImportStatus.APPLYING:
         return
+    with leases.hold(LEASE, job.pk, token) as held:
+        after = (ImportStatus.APPLYING,)
+        if held and _start_run(job, ImportStatus.APPLYING, after=after):
+            _apply(job, actor_id=actor_id, reraise_transient=reraise_transient)
+
+
+def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> None:
     actor = User.objects.filter(pk=actor_id).first() if actor_id else job.user
     started = time.perf_counter()
     try:
@@ -280,6 +359,7 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
                 origin=job_origin(job),
                 progress=lambda fraction: set_progress(job.pk, 50 + fraction * 50),
             )
+            _mark_applied(job, plan, counts, seconds=time.perf_counter() - started)
     except _Abort as abort:
         job.totals = abort.plan.totals
         job.preview = preview_payload(abort.plan)
@@ -290,23 +370,26 @@ def run_apply(job_id: int, *, actor_id: int | None, reraise_transient: bool = Fa
             % {"count": abort.plan.totals[ERROR]},
             notify=True,
         )
-        return
+    except SoftTimeLimitExceeded:
+        _fail(job, time_limit_message(applying=True), notify=True)
     except OperationalError:
         if reraise_transient:
             raise
-        logger.exception("import %s failed", job_id)
+        logger.exception("import %s failed", job.pk)
         _fail(job, _("The database was busy; nothing was written. Try again."), notify=True)
-        return
     except (DatabaseError, FileRejected, OSError) as error:
-        logger.exception("import %s failed", job_id)
+        logger.exception("import %s failed", job.pk)
         _fail(job, _("The import failed; nothing was written (%(error)s).") % {"error": error},
               notify=True)  # fmt: skip
-        return
+
+
+def _mark_applied(job: ImportJob, plan: Plan, counts: dict, *, seconds: float) -> None:
+    """Inside the apply's transaction: the rows and the job's status commit together."""
     job.status = ImportStatus.APPLIED
     job.progress = 100
     job.applied_at = timezone.now()
     job.applied_totals = {**counts, "skip": plan.totals["skip"], "error": plan.totals[ERROR]}
-    job.timings = {**job.timings, "apply": round(time.perf_counter() - started, 3)}
+    job.timings = {**job.timings, "apply": round(seconds, 3)}
     job.save()
     if job.user_id:
         from apps.notifications import events
@@ -329,6 +412,61 @@ def mark_failed(job_id: int, message: str) -> None:
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.is_running:
         _fail(job, message, notify=True)
+
+
+# --- Recovery -------------------------------------------------------------------------------
+def fail_killed(job_id: int, *, token: str) -> None:
+    """A run killed at its hard time limit wrote nothing (one transaction): fail its job,
+    unless another run has taken the job over since."""
+    if leases.holder(LEASE, job_id) not in (None, token):
+        return
+    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job and job.status in (ImportStatus.PREVIEWING, ImportStatus.APPLYING):
+        _fail(job, time_limit_message(applying=job.status == ImportStatus.APPLYING), notify=True)
+    leases.release(LEASE, job_id, token)
+
+
+def recover_interrupted() -> dict[str, list[int]]:
+    """Jobs left queued, previewing or applying by a process that is gone (no live lease).
+
+    A preview is queued again (up to ``MAX_ATTEMPTS`` runs), and so is an apply that never
+    started, unless its message is still waiting in the queue. An apply that started died
+    with its transaction, so nothing was written: it is marked failed with that reason and
+    can be confirmed again.
+    """
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": []}
+    running = (ImportStatus.QUEUED, ImportStatus.PREVIEWING, ImportStatus.APPLYING)
+    for job in ImportJob.objects.filter(status__in=running).select_related("user"):
+        if leases.is_held(LEASE, job.pk):
+            continue
+        if job.status == ImportStatus.APPLYING and job.attempts:
+            message = _("The worker stopped while applying; nothing was written. Apply again.")
+        elif job.attempts >= MAX_ATTEMPTS:
+            message = _(
+                "The worker stopped %(count)s times while previewing this file; it was not "
+                "imported. Check the file, or split it, and upload it again."
+            ) % {"count": job.attempts}
+        else:
+            step = APPLY if job.status == ImportStatus.APPLYING else PREVIEW
+            if job.attempts:  # a run took the step's message and died: none is waiting
+                leases.clear_sent(LEASE, job.pk, step)
+            if leases.resend_needed(LEASE, job.pk, step):
+                _send(step, job.pk)
+                outcome["requeued"].append(job.pk)
+            continue
+        if _fail_if_unchanged(job, message):
+            outcome["failed"].append(job.pk)
+    return outcome
+
+
+def _fail_if_unchanged(job: ImportJob, message: str) -> bool:
+    """Fail the job as recovery saw it; a run that moved it on since wins."""
+    failed = ImportJob.objects.filter(pk=job.pk, status=job.status, attempts=job.attempts)
+    if not failed.update(status=ImportStatus.FAILED, error_message=message, progress=100):
+        return False
+    job.status, job.error_message, job.progress = ImportStatus.FAILED, message, 100
+    _notify_failed(job, message)
+    return True
 
 
 # --- Rollback -------------------------------------------------------------------------------

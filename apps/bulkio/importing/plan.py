@@ -29,7 +29,7 @@ from apps.academics.batch import (
 from apps.bulkio.columns import CellError, match_headers, missing_columns
 from apps.bulkio.importing.resources import ResourceSpec
 from apps.bulkio.importing.values import unescape_formula
-from apps.bulkio.readers import FileRejected, Table
+from apps.bulkio.readers import FileRejected, Table, short_list
 
 __all__ = [
     "ERROR",
@@ -108,7 +108,7 @@ def check_columns(resource: str, headers: list[str]) -> tuple[dict[str, int], li
     if missing:
         raise FileRejected(
             _("Required columns are missing: %(missing)s. The file's columns are: %(found)s.")
-            % {"missing": ", ".join(missing), "found": ", ".join(h for h in headers if h)}
+            % {"missing": ", ".join(missing), "found": short_list([h for h in headers if h])}
         )
     return positions, ignored
 

@@ -6,6 +6,12 @@ A conflict is a row whose current values differ from what the import left, or a
 created row that is already gone; ``force`` restores what it can regardless. The writes
 themselves are academics' (``apps.academics.batch.revert_rows``); this module reads the
 change log, finds the conflicts and turns the recorded JSON back into values.
+
+Scope is checked again at rollback time, before the conflicts: every row the rollback
+would touch must be writable by the person rolling back *now* (a teacher's marks in the
+courses they currently teach; admins everything). One row outside is enough to refuse
+the whole rollback (``RollbackOutOfScope``, answered 403) with nothing written: a teacher
+who lost a course since the import cannot remove or restore marks in it.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from dataclasses import dataclass
 from django.apps import apps as django_apps
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from apps.academics import scoping
 from apps.academics.batch import dependent_ids, gc_paused, revert_rows, stored_rows
+from apps.academics.models import Attendance, DailyPerformance, Grade
 from apps.bulkio.importing.values import to_json
 from apps.bulkio.models import ChangeAction, ImportJob
 
@@ -44,6 +53,28 @@ class RollbackConflict(Exception):
     def __init__(self, conflicts: list[Conflict]):
         super().__init__(f"{len(conflicts)} rows changed since the import")
         self.conflicts = conflicts
+
+
+class RollbackOutOfScope(Exception):
+    """Rows the rollback would touch are outside what the acting user may write now."""
+
+    def __init__(self, rows: list[int]):
+        self.rows = rows
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return ngettext(
+            "%(count)s row of this import is in a course you do not teach now; nothing was "
+            "rolled back. Ask an administrator to roll the import back.",
+            "%(count)s rows of this import are in courses you do not teach now; nothing was "
+            "rolled back. Ask an administrator to roll the import back.",
+            len(self.rows),
+        ) % {"count": len(self.rows)}
+
+
+# The records a teacher may write (in their own courses); everything else is admins'.
+MARK_MODELS = (Grade, Attendance, DailyPerformance)
 
 
 def _value(field: models.Field, value):
@@ -109,6 +140,30 @@ def find_conflicts(job: ImportJob, loaded=None) -> list[Conflict]:
     return conflicts
 
 
+def rows_out_of_scope(loaded: dict[str, tuple], actor) -> list[int]:
+    """File rows whose record the actor may not write now: a mark in a course they do not
+    teach (the course the row is in now, and the one it was in before or after the import),
+    or any other kind of record for anyone but an admin."""
+    allowed = scoping.markable_course_ids(actor)
+    if allowed is None:
+        return []
+    rows: set[int] = set()
+    for model, items, current in loaded.values():
+        if model not in MARK_MODELS:
+            rows.update(item[0] for item in items)
+            continue
+        for row, _label, object_id, _action, before, after in items:
+            courses = {
+                (current.get(object_id) or {}).get("course_id"),
+                (before or {}).get("course_id"),
+                (after or {}).get("course_id"),
+            }
+            courses.discard(None)
+            if not courses <= allowed:
+                rows.add(row)
+    return sorted(rows)
+
+
 def _load(job: ImportJob) -> dict[str, tuple]:
     loaded = {}
     for label, items in _changes_by_model(job).items():
@@ -125,6 +180,9 @@ def undo_changes(job: ImportJob, *, actor, force: bool, source: str, origin: str
 
 def _undo(job: ImportJob, *, actor, force: bool, source: str, origin: str) -> dict[str, int]:
     loaded = _load(job)
+    out_of_scope = rows_out_of_scope(loaded, actor)
+    if out_of_scope:
+        raise RollbackOutOfScope(out_of_scope)
     conflicts = find_conflicts(job, loaded)
     if conflicts and not force:
         raise RollbackConflict(conflicts)

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.academics.models import Course
 from apps.accounts.models import Role
+from apps.notifications.links import LINK_MAX_LENGTH, shown_link, validate_link
 from apps.notifications.models import (
     EmailDigest,
     Notification,
@@ -14,6 +15,10 @@ from apps.notifications.models import (
 
 class NotificationSerializer(serializers.ModelSerializer):
     is_read = serializers.BooleanField(read_only=True)
+    link = serializers.SerializerMethodField()
+
+    def get_link(self, notification: Notification) -> str:
+        return shown_link(notification.link)
 
     class Meta:
         model = Notification
@@ -81,7 +86,13 @@ class BroadcastSerializer(serializers.Serializer):
         error_messages={"does_not_exist": gettext_lazy("There is no course with id {pk_value}.")},
     )
     user_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    link = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    link = serializers.CharField(
+        max_length=LINK_MAX_LENGTH,
+        allow_blank=True,
+        required=False,
+        default="",
+        validators=[validate_link],
+    )
 
     def validate(self, attrs):
         if not attrs["roles"] and attrs["course"] is None and not attrs["user_ids"]:
