@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from sms import outage
+
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 500
@@ -95,6 +97,13 @@ def exception_handler(exc, context):
         return Response(
             {"detail": _("This record is still referenced by other records and was not deleted.")},
             status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, outage.OUTAGE_ERRORS):
+        outage.log_outage(exc)
+        return Response(
+            {"detail": outage.outage_message()},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
         )
     elif isinstance(exc, IntegrityError):
         logger.warning("Integrity error answered as a conflict: %s", exc)

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.academics.middleware.WriteSourceMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage is a 503 page.
+    "sms.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "sms.urls"
