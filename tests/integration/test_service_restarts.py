@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from benchmarks.faults_services import PostgresServer, RedisServer
 from tests.integration.conftest import missing_service
 from tests.support import livestack
+from tests.support.restartable import PostgresServer, RedisServer
 
 CLIENTS = 50
 
