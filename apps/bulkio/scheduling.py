@@ -130,9 +130,7 @@ def deliver(scheduled_id: int) -> str:
             job.file.name, _size = export_jobs.write_file(job, name, iter([data]))
         except OSError as error:
             logger.warning("Scheduled export %s could not be written: %s", scheduled.pk, error)
-            scheduled.last_run_at = timezone.now()
-            scheduled.last_status = export_jobs.write_error_message(error)[:200]
-            scheduled.save(update_fields=["last_run_at", "last_status"])
+            _record_run(scheduled, export_jobs.write_error_message(error))
             return "failed"
         job.save()
         link = settings.SMS_SITE_URL.rstrip("/") + reverse(
@@ -143,7 +141,11 @@ def deliver(scheduled_id: int) -> str:
         ) % {"link": link}
         status = "sent_link"
     message.send()
-    scheduled.last_run_at = timezone.now()
-    scheduled.last_status = status
-    scheduled.save(update_fields=["last_run_at", "last_status"])
+    _record_run(scheduled, status)
     return status
+
+
+def _record_run(scheduled: ScheduledExport, status: str) -> None:
+    scheduled.last_run_at = timezone.now()
+    scheduled.last_status = status[:200]
+    scheduled.save(update_fields=["last_run_at", "last_status"])
