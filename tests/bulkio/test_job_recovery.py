@@ -12,6 +12,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from apps.academics.models import Student
 from apps.bulkio import leases, tasks
 from apps.bulkio.importing import jobs
+from apps.bulkio.importing.apply import PlanWriter
 from apps.bulkio.models import ImportChange, ImportJob
 from apps.notifications.models import Notification
 from sms.celery import recover_interrupted_jobs
@@ -137,13 +138,13 @@ def test_soft_time_limit_during_apply_writes_nothing_and_fails_with_the_reason(
     admin_api, monkeypatch
 ):
     job = _previewed(admin_api)
-    real_write = jobs.write_plan
+    real_write = PlanWriter.write
 
-    def write_then_run_out_of_time(*args, **kwargs):
-        real_write(*args, **kwargs)  # every row is written, inside the transaction
+    def write_then_run_out_of_time(self, rows):
+        real_write(self, rows)  # the batch is written, inside the transaction
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(jobs, "write_plan", write_then_run_out_of_time)
+    monkeypatch.setattr(PlanWriter, "write", write_then_run_out_of_time)
     stopped = admin_api.post(f"/api/v1/imports/{job.pk}/confirm/").json()
     written_when_stopped = Student.objects.filter(student_id__startswith="R").count()
     monkeypatch.undo()

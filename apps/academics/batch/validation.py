@@ -204,8 +204,12 @@ class _Lookups:
     email_owner: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, model, rows: list[BatchRow], rules: FieldRules, course_scope) -> _Lookups:
+    def load(
+        cls, model, rows: list[BatchRow], rules: FieldRules, course_scope, claimed_emails
+    ) -> _Lookups:
         lookups = cls(rules=rules, course_scope=course_scope)
+        if claimed_emails is not None:
+            lookups.email_owner = claimed_emails
         if model is Student:
             lookups._load_students(rows)
         elif model is Course:
@@ -249,9 +253,16 @@ class _Lookups:
                 )
         if not student_pks or not course_pks:
             return
-        key_fields = ("student_id", "course_id", *KEY_FIELDS[model][2:])
+        extra_keys = KEY_FIELDS[model][2:]
+        key_fields = ("student_id", "course_id", *extra_keys)
+        stored = model.objects.filter(course_id__in=course_pks)
+        if extra_keys:
+            # Only the batch's assignments (dates): a batch of a big file sorted by
+            # assignment would otherwise read every grade of every student it names.
+            first = extra_keys[0]
+            stored = stored.filter(**{f"{first}__in": {row.values[first] for row in rows}})
         for chunk in _chunks(student_pks):
-            for obj in model.objects.filter(course_id__in=course_pks, student_id__in=chunk):
+            for obj in stored.filter(student_id__in=chunk):
                 self.existing[tuple(getattr(obj, name) for name in key_fields)] = obj
             if model is not Enrollment:
                 self.enrolled.update(
@@ -269,6 +280,7 @@ def validate_rows(
     rules: FieldRules | None = None,
     check_fields: bool = True,
     course_scope: Collection[int] | None = None,
+    claimed_emails: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> None:
     """Decide each row's action (new, update, skip, error) and its messages, in place.
@@ -276,7 +288,9 @@ def validate_rows(
     ``check_fields=False`` when the caller has already run ``rules.field_errors`` on the
     values (an importer does it once per distinct cell); ``course_scope`` is the course
     ids whose marks the writer may touch (None: every course). Rows that arrive with
-    errors are left alone (marked ``error``).
+    errors are left alone (marked ``error``). ``claimed_emails`` (email → student ID),
+    passed from one call to the next, carries the emails a batch's students took into the
+    next batch of the same file.
     """
     with gc_paused():
         rules = rules or FieldRules(model)
@@ -285,7 +299,8 @@ def validate_rows(
                 if not row.errors:
                     row.errors.extend(rules.row_errors(row.values))
         assign_keys(model, (row for row in rows if row.key is None))
-        lookups = _Lookups.load(model, [row for row in rows if not row.errors], rules, course_scope)
+        valid = [row for row in rows if not row.errors]
+        lookups = _Lookups.load(model, valid, rules, course_scope, claimed_emails)
         if progress:
             progress(0.25)
         validate = _VALIDATORS[model]

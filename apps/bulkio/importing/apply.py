@@ -1,4 +1,4 @@
-"""Write a plan through academics' batch writer, then the import's change log.
+"""Write a plan through academics' batch writer, with the import's change log.
 
 The rows, their history and the change hook are academics' (``write_rows``); what stays
 here is the ``ImportChange`` record of every row written, which rollback and conflict
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.academics.batch import fastinsert, write_rows
-from apps.bulkio.importing.plan import NEW, UPDATE, Plan, Progress
+from apps.bulkio.importing.plan import NEW, UPDATE, RowPlan
 from apps.bulkio.importing.values import to_json
 from apps.bulkio.models import ChangeAction, ImportChange, ImportJob
 
@@ -28,67 +28,71 @@ def tracked_fields(model: type[models.Model]) -> list[str]:
     ]
 
 
-def write_plan(
-    plan: Plan,
-    *,
-    job: ImportJob,
-    actor,
-    source: str,
-    origin: str,
-    progress: Progress | None = None,
-) -> dict:
-    """Caller holds the transaction. Returns the counts of rows written."""
-    model = plan.spec.model
-    batch = settings.SMS_BULKIO_BATCH_SIZE
-    result = write_rows(
-        model,
-        plan.rows,
-        actor=actor,
-        change_reason=CHANGE_REASON % job.pk,
-        source=source,
-        origin=origin,
-        batch_size=batch,
-        progress=(lambda fraction: progress(0.8 * fraction)) if progress else None,
-    )
-    label = model._meta.label
-    # What a created row keeps for conflict checks: its links and the file's columns.
-    names = [n for n in tracked_fields(model) if n in plan.present or n in LINK_ATTNAMES]
-    snap = _Snapshot()
-    created = [row for row in plan.rows if row.action == NEW]
-    changes: list[dict] = [
-        {
-            "job_id": job.pk,
-            "row": row.row,
-            "model": label,
-            "object_id": pk,
-            "action": ChangeAction.CREATE,
-            "before": None,
-            "after": {name: snap(name, row.attrs[name]) for name in names},
-        }
-        for row, pk in zip(created, result.created_ids, strict=True)
-    ]
-    updated_rows = (row.row for row in plan.rows if row.action == UPDATE)
-    changes.extend(
-        {
-            "job_id": job.pk,
-            "row": number,
-            "model": label,
-            "object_id": update.pk,
-            "action": ChangeAction.UPDATE,
-            "before": {name: to_json(value) for name, value in update.before.items()},
-            "after": {name: to_json(value) for name, value in update.after.items()},
-        }
-        for number, update in zip(updated_rows, result.updates, strict=True)
-    )
-    if fastinsert.supported(ImportChange):
-        fastinsert.insert_rows(ImportChange, changes)
-    else:
-        ImportChange.objects.bulk_create(
-            [ImportChange(**change) for change in changes], batch_size=batch * 5
+class PlanWriter:
+    """Writes a plan batch by batch (``build_plan(on_batch=writer.write)``), each batch's
+    rows with their change records; the caller holds the transaction around all of them."""
+
+    def __init__(
+        self, model: type[models.Model], present: list[str], *, job: ImportJob, actor, origin: str
+    ):
+        self.model = model
+        self.job = job
+        self.actor = actor
+        self.origin = origin
+        self.counts = {NEW: 0, UPDATE: 0}
+        # What a created row keeps for conflict checks: its links and the file's columns.
+        self.names = [n for n in tracked_fields(self.model) if n in present or n in LINK_ATTNAMES]
+        self.snap = _Snapshot()
+
+    def write(self, rows: list[RowPlan]) -> None:
+        batch = settings.SMS_BULKIO_BATCH_SIZE
+        result = write_rows(
+            self.model,
+            rows,
+            actor=self.actor,
+            change_reason=CHANGE_REASON % self.job.pk,
+            source="import",
+            origin=self.origin,
+            batch_size=batch,
         )
-    if progress:
-        progress(1.0)
-    return result.counts
+        self.counts[NEW] += len(result.created_ids)
+        self.counts[UPDATE] += len(result.updates)
+        self._record(rows, result, batch)
+
+    def _record(self, rows: list[RowPlan], result, batch: int) -> None:
+        job_id, label, names, snap = self.job.pk, self.model._meta.label, self.names, self.snap
+        created = [row for row in rows if row.action == NEW]
+        changes: list[dict] = [
+            {
+                "job_id": job_id,
+                "row": row.row,
+                "model": label,
+                "object_id": pk,
+                "action": ChangeAction.CREATE,
+                "before": None,
+                "after": {name: snap(name, row.attrs[name]) for name in names},
+            }
+            for row, pk in zip(created, result.created_ids, strict=True)
+        ]
+        updated_rows = (row.row for row in rows if row.action == UPDATE)
+        changes.extend(
+            {
+                "job_id": job_id,
+                "row": number,
+                "model": label,
+                "object_id": update.pk,
+                "action": ChangeAction.UPDATE,
+                "before": {name: to_json(value) for name, value in update.before.items()},
+                "after": {name: to_json(value) for name, value in update.after.items()},
+            }
+            for number, update in zip(updated_rows, result.updates, strict=True)
+        )
+        if fastinsert.supported(ImportChange):
+            fastinsert.insert_rows(ImportChange, changes)
+        else:
+            ImportChange.objects.bulk_create(
+                [ImportChange(**change) for change in changes], batch_size=batch * 5
+            )
 
 
 class _Snapshot:

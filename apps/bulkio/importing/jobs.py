@@ -29,16 +29,16 @@ from django.utils.translation import gettext as _
 from apps.academics import scoping
 from apps.accounts.models import Role, User
 from apps.bulkio import leases
-from apps.bulkio.importing.apply import write_plan
+from apps.bulkio.importing.apply import PlanWriter
 from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
 from apps.bulkio.models import ImportJob, ImportMode, ImportStatus
 from apps.bulkio.readers import FileRejected, Table, read_table
+from sms.observability import metrics
 
 logger = logging.getLogger(__name__)
 
-ERRORS_CAP = 10_000
 MARK_RESOURCES = ("grades", "attendance")
 LEASE = "import"
 PREVIEW, APPLY = "preview", "apply"
@@ -160,32 +160,26 @@ def _load_table(job: ImportJob) -> Table:
 
 
 def preview_payload(plan: Plan) -> dict:
-    limit = settings.SMS_BULKIO_PREVIEW_ROWS
-    rows, errors = [], []
-    for row in plan.rows:
-        if len(rows) < limit or (row.action == ERROR and len(rows) < limit * 10):
-            rows.append(
-                {
-                    "row": row.row,
-                    "action": row.action,
-                    "data": row.raw,
-                    "errors": [{"field": f, "message": m} for f, m in row.errors],
-                }
-            )
-        if len(errors) < ERRORS_CAP:
-            errors.extend({"row": row.row, "field": f, "message": m} for f, m in row.errors)
-    total_errors = sum(len(row.errors) for row in plan.rows)
     return {
         "columns": plan.present,
         "ignored_columns": plan.ignored_columns,
-        "rows": rows,
-        "rows_truncated": len(rows) < len(plan.rows),
-        "errors": errors[:ERRORS_CAP],
-        "errors_truncated": total_errors > ERRORS_CAP,
+        "rows": [
+            {
+                "row": row.row,
+                "action": row.action,
+                "data": row.raw,
+                "errors": [{"field": f, "message": m} for f, m in row.errors],
+            }
+            for row in plan.shown
+        ],
+        "rows_truncated": len(plan.shown) < plan.row_count,
+        "errors": [{"row": row, "field": f, "message": m} for row, f, m in plan.errors],
+        "errors_truncated": plan.error_count > len(plan.errors),
     }
 
 
 def _fail(job: ImportJob, message: str, *, notify: bool) -> None:
+    metrics.job_failed("import", APPLY if job.status == ImportStatus.APPLYING else PREVIEW)
     job.status = ImportStatus.FAILED
     job.error_message = message
     job.progress = 100
@@ -272,6 +266,7 @@ def _preview(job: ImportJob, table: Table | None) -> None:
     job.previewed_at = timezone.now()
     job.timings = {**job.timings, "preview": round(time.perf_counter() - started, 3)}
     job.save()
+    metrics.job_finished("import", PREVIEW, time.perf_counter() - started)
 
 
 # --- Apply ----------------------------------------------------------------------------------
@@ -314,8 +309,7 @@ def job_origin(job: ImportJob) -> str:
 
 
 class _Abort(Exception):
-    def __init__(self, plan: Plan):
-        self.plan = plan
+    """An all-or-nothing apply met a row with an error."""
 
 
 def run_apply(
@@ -339,35 +333,45 @@ def run_apply(
 
 def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> None:
     actor = User.objects.filter(pk=actor_id).first() if actor_id else job.user
+    spec = RESOURCES[job.resource]
     started = time.perf_counter()
     try:
         with gc_paused(), transaction.atomic():
             table = _load_table(job)
-            plan = build_plan(
-                RESOURCES[job.resource],
-                table,
-                course_scope=course_scope(job.user),
-                progress=lambda fraction: set_progress(job.pk, fraction * 50),
-            )
-            if plan.totals[ERROR] and job.mode == ImportMode.ALL_OR_NOTHING:
-                raise _Abort(plan)
-            counts = write_plan(
-                plan,
+            positions, _ignored = check_columns(job.resource, table.headers)
+            writer = PlanWriter(
+                spec.model,
+                [name for name in spec.parsers if name in positions],
                 job=job,
                 actor=actor,
-                source="import",
                 origin=job_origin(job),
-                progress=lambda fraction: set_progress(job.pk, 50 + fraction * 50),
             )
-            _mark_applied(job, plan, counts, seconds=time.perf_counter() - started)
-    except _Abort as abort:
-        job.totals = abort.plan.totals
-        job.preview = preview_payload(abort.plan)
+            all_or_nothing = job.mode == ImportMode.ALL_OR_NOTHING
+
+            def write(rows):
+                if all_or_nothing and any(row.action == ERROR for row in rows):
+                    raise _Abort()  # the transaction takes back the batches written so far
+                writer.write(rows)
+
+            plan = build_plan(
+                spec,
+                table,
+                course_scope=course_scope(job.user),
+                progress=lambda fraction: set_progress(job.pk, fraction * 100),
+                on_batch=write,
+            )
+            _mark_applied(job, plan, writer.counts, seconds=time.perf_counter() - started)
+    except _Abort:
+        # Planned again outside the rolled-back transaction: every row's fate against
+        # the current data, for the preview that says why nothing was written.
+        plan = build_plan(spec, table, course_scope=course_scope(job.user))
+        job.totals = plan.totals
+        job.preview = preview_payload(plan)
         job.save(update_fields=["totals", "preview"])
         _fail(
             job,
             _("%(count)s rows have errors against the current data; nothing was written.")
-            % {"count": abort.plan.totals[ERROR]},
+            % {"count": plan.totals[ERROR]},
             notify=True,
         )
     except SoftTimeLimitExceeded:
@@ -391,6 +395,14 @@ def _mark_applied(job: ImportJob, plan: Plan, counts: dict, *, seconds: float) -
     job.applied_totals = {**counts, "skip": plan.totals["skip"], "error": plan.totals[ERROR]}
     job.timings = {**job.timings, "apply": round(seconds, 3)}
     job.save()
+    applied = partial(
+        metrics.import_applied,
+        job.resource,
+        rows_written=sum(counts.values()),
+        file_rows=job.row_count,
+        seconds=seconds,
+    )
+    transaction.on_commit(applied, robust=True)
     if job.user_id:
         from apps.notifications import events
 
@@ -464,6 +476,7 @@ def _fail_if_unchanged(job: ImportJob, message: str) -> bool:
     failed = ImportJob.objects.filter(pk=job.pk, status=job.status, attempts=job.attempts)
     if not failed.update(status=ImportStatus.FAILED, error_message=message, progress=100):
         return False
+    metrics.job_failed("import", APPLY if job.status == ImportStatus.APPLYING else PREVIEW)
     job.status, job.error_message, job.progress = ImportStatus.FAILED, message, 100
     _notify_failed(job, message)
     return True

@@ -5,10 +5,16 @@ value checked once by the model's field rules) and a natural key seen twice in t
 is an error. Deciding what each row does — natural keys resolved, existing rows found,
 the model's own rules applied — is academics' batch validation
 (``apps.academics.batch.validate_rows``). The same plan drives the apply step.
+
+A file is planned in batches of ``PLAN_BATCH_ROWS``: each batch is read, validated, handed
+to ``on_batch`` (the apply step writes it there) and forgotten, so the memory a plan takes
+does not grow with the file. What outlives a batch is small: the totals, the rows the
+preview shows, the first errors, and a digest of every natural key seen (for duplicates).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +50,12 @@ __all__ = [
     "gc_paused",
 ]
 
+# Rows validated (and, when applying, written) together: large enough that the lookups
+# are a handful of queries per batch, small enough that a batch's objects stay a few MB.
+PLAN_BATCH_ROWS = 5000
+# Row errors a plan keeps for the preview; beyond it they are only counted.
+ERRORS_CAP = 10_000
+
 
 @dataclass(slots=True)
 class RowPlan(BatchRow):
@@ -55,24 +67,48 @@ class RowPlan(BatchRow):
 
 @dataclass
 class Plan:
+    """What a file's rows will do: the totals, and the rows and errors a preview shows.
+
+    ``shown`` holds the first ``SMS_BULKIO_PREVIEW_ROWS`` rows, then error rows up to ten
+    times as many; ``errors`` the first ``ERRORS_CAP`` errors as (row, field, message).
+    """
+
     spec: ResourceSpec
     present: list[str]
     ignored_columns: list[str]
-    rows: list[RowPlan]
+    totals: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys((NEW, UPDATE, SKIP, ERROR), 0)
+    )
+    shown: list[RowPlan] = field(default_factory=list)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    error_count: int = 0
+    row_count: int = 0
 
-    @property
-    def totals(self) -> dict[str, int]:
-        totals = {NEW: 0, UPDATE: 0, SKIP: 0, ERROR: 0}
-        for row in self.rows:
+    def keep(self, rows: list[RowPlan]) -> None:
+        """Count a validated batch and remember what the preview shows of it."""
+        limit = settings.SMS_BULKIO_PREVIEW_ROWS
+        totals, shown, errors = self.totals, self.shown, self.errors
+        for row in rows:
             totals[row.action] += 1
-        return totals
+            if len(shown) < limit or (row.action == ERROR and len(shown) < limit * 10):
+                shown.append(row)
+            else:
+                row.raw = {}  # its cells are never shown: a few hundred bytes a row
+            if row.errors:
+                self.error_count += len(row.errors)
+                room = ERRORS_CAP - len(errors)
+                if room > 0:
+                    errors.extend((row.row, name, message) for name, message in row.errors[:room])
+        self.row_count += len(rows)
 
     @property
     def error_rows(self) -> list[RowPlan]:
-        return [row for row in self.rows if row.action == ERROR]
+        """The error rows among the shown ones."""
+        return [row for row in self.shown if row.action == ERROR]
 
 
 Progress = Callable[[float], None]
+OnBatch = Callable[[list[RowPlan]], None]
 
 
 def build_plan(
@@ -81,35 +117,39 @@ def build_plan(
     *,
     course_scope: set[int] | None = None,
     progress: Progress | None = None,
+    on_batch: OnBatch | None = None,
 ) -> Plan:
-    """``course_scope``: the course ids the user may write marks in (None: every course)."""
+    """``course_scope``: the course ids the user may write marks in (None: every course).
+
+    ``on_batch`` gets each validated batch in file order before the next one is read; a
+    writer that writes there makes the later batches validate against what it wrote.
+    """
     positions, ignored = check_columns(spec.name, table.headers)
     present = [name for name in spec.parsers if name in positions]
+    plan = Plan(spec=spec, present=present, ignored_columns=ignored)
+    rules = FieldRules(spec.model, spec.value_fields)
+    cells = _CellReader(spec, positions, present, rules)
+    duplicates = _Duplicates(spec)
+    claimed_emails: dict[str, str] = {}
+    total = len(table.rows) or 1
     with gc_paused():
-        rules = FieldRules(spec.model, spec.value_fields)
-        rows = _parse_rows(spec, table, positions, present, rules)
-        _mark_duplicates(spec, rows)
-        if progress:
-            progress(0.2)
-        validate_rows(
-            spec.model,
-            rows,
-            rules=rules,
-            check_fields=False,  # done above, once per distinct cell
-            course_scope=course_scope,
-            progress=(lambda fraction: progress(0.2 + 0.8 * fraction)) if progress else None,
-        )
-    _forget_cells_not_shown(rows)
-    return Plan(spec=spec, present=present, ignored_columns=ignored, rows=rows)
-
-
-def _forget_cells_not_shown(rows: list[RowPlan]) -> None:
-    """The preview shows the cells of its first rows and of error rows only; the others'
-    cell dicts are a few hundred bytes a row that a 200,000-row file cannot afford."""
-    shown = settings.SMS_BULKIO_PREVIEW_ROWS
-    for row in rows[shown:]:
-        if row.action != ERROR:
-            row.raw = {}
+        for start in range(0, len(table.rows), PLAN_BATCH_ROWS):
+            rows = cells.read(table.rows[start : start + PLAN_BATCH_ROWS])
+            duplicates.mark(rows)
+            validate_rows(
+                spec.model,
+                rows,
+                rules=rules,
+                check_fields=False,  # done by the cell reader, once per distinct cell
+                course_scope=course_scope,
+                claimed_emails=claimed_emails,
+            )
+            plan.keep(rows)
+            if on_batch:
+                on_batch(rows)
+            if progress:
+                progress(min(1.0, (start + PLAN_BATCH_ROWS) / total))
+    return plan
 
 
 def check_columns(resource: str, headers: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -128,71 +168,83 @@ MEMO_LIMIT = 50_000
 _MISSING = object()
 
 
-def _parse_rows(
-    spec: ResourceSpec,
-    table: Table,
-    positions: dict[str, int],
-    present: list[str],
-    rules: FieldRules,
-) -> list[RowPlan]:
-    """Cells → typed values and their field-rule messages, memoised per distinct text."""
-    max_chars = settings.SMS_BULKIO_MAX_CELL_CHARS
-    too_long = _("The cell is too long (%(length)s characters; at most %(limit)s are accepted).")
-    columns = [
-        (name, positions[name], spec.parsers[name], name in rules.fields, {}) for name in present
-    ]
-    rows = []
-    for number, cells in table.rows:
-        width = len(cells)
-        raw: dict[str, str] = {}
-        values: dict[str, object] = {}
-        errors: list[tuple[str, str]] = []
-        for name, index, parse, checked, memo in columns:
-            text = cells[index] if index < width else ""
-            if text and text[0] == "'":
-                text = unescape_formula(text)
-            raw[name] = text
-            found = memo.get(text, _MISSING)
-            if found is _MISSING:
-                found = _read_cell(name, text, parse, checked, rules, max_chars, too_long)
-                if len(memo) < MEMO_LIMIT:
-                    memo[text] = found
-            value, messages = found
-            if messages:
-                if len(text) > max_chars:
-                    raw[name] = text[:80] + "…"
-                errors.extend((name, message) for message in messages)
-            else:
-                values[name] = value
-        rows.append(RowPlan(row=number, raw=raw, values=values, errors=errors))
-    return rows
+class _CellReader:
+    """Cells → typed values and their field-rule messages, memoised per distinct text
+    across the whole file."""
+
+    def __init__(self, spec: ResourceSpec, positions, present: list[str], rules: FieldRules):
+        self.rules = rules
+        self.max_chars = settings.SMS_BULKIO_MAX_CELL_CHARS
+        self.too_long = _(
+            "The cell is too long (%(length)s characters; at most %(limit)s are accepted)."
+        )
+        self.columns = [
+            (name, positions[name], spec.parsers[name], name in rules.fields, {})
+            for name in present
+        ]
+
+    def read(self, table_rows) -> list[RowPlan]:
+        max_chars = self.max_chars
+        rows = []
+        for number, cells in table_rows:
+            width = len(cells)
+            raw: dict[str, str] = {}
+            values: dict[str, object] = {}
+            errors: list[tuple[str, str]] = []
+            for name, index, parse, checked, memo in self.columns:
+                text = cells[index] if index < width else ""
+                if text and text[0] == "'":
+                    text = unescape_formula(text)
+                raw[name] = text
+                found = memo.get(text, _MISSING)
+                if found is _MISSING:
+                    found = self._read_cell(name, text, parse, checked)
+                    if len(memo) < MEMO_LIMIT:
+                        memo[text] = found
+                value, messages = found
+                if messages:
+                    if len(text) > max_chars:
+                        raw[name] = text[:80] + "…"
+                    errors.extend((name, message) for message in messages)
+                else:
+                    values[name] = value
+            rows.append(RowPlan(row=number, raw=raw, values=values, errors=errors))
+        return rows
+
+    def _read_cell(self, name, text, parse, checked):
+        if len(text) > self.max_chars:
+            return None, [self.too_long % {"length": len(text), "limit": self.max_chars}]
+        try:
+            value = parse(text)
+        except CellError as error:
+            return None, [str(error)]
+        if checked and value is not None:
+            return value, self.rules.field_errors(name, value)
+        return value, []
 
 
-def _read_cell(name, text, parse, checked, rules, max_chars, too_long):
-    if len(text) > max_chars:
-        return None, [too_long % {"length": len(text), "limit": max_chars}]
-    try:
-        value = parse(text)
-    except CellError as error:
-        return None, [str(error)]
-    if checked and value is not None:
-        return value, rules.field_errors(name, value)
-    return value, []
+class _Duplicates:
+    """A natural key seen twice in one file: the later row is an error (which one wins?).
 
+    Keys seen are kept as 16-byte digests, ~120 bytes each with their row number, where the
+    tuples themselves take ~350; a collision is as likely as guessing a 128-bit key.
+    """
 
-def _mark_duplicates(spec: ResourceSpec, rows: list[RowPlan]) -> None:
-    """A natural key seen twice in one file: the later row is an error (which one wins?)."""
-    assign_keys(spec.model, rows)
-    seen: dict[tuple, int] = {}
-    for row in rows:
-        if row.errors:
-            continue
-        first = seen.setdefault(row.key, row.row)
-        if first != row.row:
-            row.errors.append(
-                (
-                    spec.key[-1] if len(spec.key) > 1 else spec.key[0],
-                    _("Duplicate of row %(row)s: the same %(key)s appears twice in the file.")
-                    % {"row": first, "key": " / ".join(spec.key)},
+    def __init__(self, spec: ResourceSpec):
+        self.spec = spec
+        self.first_row: dict[bytes, int] = {}
+        self.column = spec.key[-1] if len(spec.key) > 1 else spec.key[0]
+        self.message = _("Duplicate of row %(row)s: the same %(key)s appears twice in the file.")
+
+    def mark(self, rows: list[RowPlan]) -> None:
+        assign_keys(self.spec.model, rows)
+        first_row, blake2b = self.first_row, hashlib.blake2b
+        for row in rows:
+            if row.errors:
+                continue
+            digest = blake2b(repr(row.key).encode(), digest_size=16).digest()
+            first = first_row.setdefault(digest, row.row)
+            if first != row.row:
+                row.errors.append(
+                    (self.column, self.message % {"row": first, "key": " / ".join(self.spec.key)})
                 )
-            )
