@@ -452,3 +452,6 @@ CELERY_BEAT_SCHEDULE["bulkio-clean-old-exports"] = {
 # After a rebuild or a worker start, the default views of this many users (one
 # administrator, then the most recently active teachers) are computed ahead of visits.
 SMS_ANALYTICS_WARM_USERS = int(os.environ.get("SMS_ANALYTICS_WARM_USERS", "200"))
+# A student sees how they compare with a course (its average, their percentile) only when
+# at least this many students of it have a final grade.
+SMS_PRIVACY_MIN_GROUP = max(2, int(os.environ.get("SMS_PRIVACY_MIN_GROUP", "5")))

@@ -141,8 +141,10 @@ def student_detail(payload: dict) -> tuple[list[Section], list[Chart]]:
             C("attendance_rate", _("Attendance rate (%)"), "percent"),
             C("unexcused_absences", _("Unexcused absences"), "int"),
             C("absence_deduction", _("Absence deduction"), "num"),
+            C("course_average", _("Course average"), "num"),
+            C("percentile", _("Percentile"), "int"),
         ],
-        payload["courses"],
+        [{**course, **(course.get("comparison") or {})} for course in payload["courses"]],
     )
     breakdown_rows = [
         {"course_code": course["course_code"], "category": key, **(values or {})}

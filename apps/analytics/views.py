@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -138,5 +139,6 @@ def student(request, pk: int):
         "query": _query_string(request),
         "api_url": reverse("analytics-api:student-detail", args=[pk]),
         "as_of": parse_datetime(report["generated_at"]),
+        "privacy_min_group": settings.SMS_PRIVACY_MIN_GROUP,
     }
     return render(request, "analytics/student.html", context, status=_status(request, errors))

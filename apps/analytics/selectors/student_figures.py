@@ -13,6 +13,7 @@ from apps.analytics.selectors.common import (
     plain,
     reason_text,
 )
+from apps.analytics.selectors.comparison import add_comparisons
 from apps.analytics.selectors.context import AnalyticsContext
 
 STUDENT_ORDERINGS = (
@@ -156,6 +157,7 @@ def student_detail(context: AnalyticsContext, student_pk: int) -> dict:
         if result.course_id in context.courses
     ]
     courses.sort(key=lambda row: row["course_code"])
+    add_comparisons(context, student_pk, courses)
     return {
         "generated_at": context.generated_at.isoformat(),
         "student": {
