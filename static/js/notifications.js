@@ -145,11 +145,17 @@
     };
   }
 
+  // 1 s, 2 s, 4 s … up to a minute; the jitter (random in [0, 1)) spreads a mass reconnect
+  // over the upper half of each step.
+  function backoffDelay(attempts, random) {
+    var base = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempts));
+    return base / 2 + random * base / 2;
+  }
+
   function scheduleReconnect() {
     clearTimeout(state.reconnectTimer);
-    var base = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, state.attempts));
+    var delay = backoffDelay(state.attempts, Math.random());
     state.attempts += 1;
-    var delay = base / 2 + Math.random() * base / 2;  // jitter spreads a mass reconnect
     state.reconnectTimer = setTimeout(connect, delay);
   }
 
@@ -182,7 +188,8 @@
   function stopPolling() { clearInterval(state.pollTimer); state.pollTimer = null; }
 
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible" && !state.connected && !state.stopped) {
+    // Not while a socket is still opening: a second one would leave two live sockets.
+    if (document.visibilityState === "visible" && !state.connected && !state.socket && !state.stopped) {
       state.attempts = 0;
       clearTimeout(state.reconnectTimer);
       connect();
@@ -192,7 +199,8 @@
   window.SMSNotifications = {
     state: state,
     markRead: function (id) { send({ action: "mark_read", id: id }); },
-    safeLink: safeLink
+    safeLink: safeLink,
+    backoffDelay: backoffDelay
   };
   connect();
 })();

@@ -1,0 +1,285 @@
+// static/js/analytics.js: the dashboard's JSON (json_script blocks) turned into Chart.js
+// configurations, the heat map's colours, and redrawing when htmx swaps the filters' result.
+import assert from "node:assert/strict";
+import { afterEach, test } from "node:test";
+
+import { openPage } from "./helpers.mjs";
+
+// A Chart.js stand-in that keeps what it was given.
+function fakeChart(made) {
+  return class FakeChart {
+    constructor(canvas, config) {
+      this.canvas = canvas;
+      this.config = config;
+      this.destroyed = false;
+      made.push(this);
+    }
+
+    destroy() {
+      this.destroyed = true;
+    }
+  };
+}
+
+function json(id, value) {
+  return `<script id="${id}" type="application/json">${JSON.stringify(value)}</script>`;
+}
+
+const CANVASES = ["chart-histogram", "chart-letters", "chart-trend", "chart-courses"]
+  .map((id) => `<canvas id="${id}"></canvas>`)
+  .join("");
+
+// as apps/analytics/stats.py bins grades: ten bins of ten points
+const HISTOGRAM = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((low) => ({
+  from: low * 10,
+  to: low * 10 + 10,
+  count: low === 8 ? 4 : 1,
+}));
+const LETTERS = [
+  { label: "A", count: 3 },
+  { label: "B", count: 5 },
+  { label: "F", count: 1 },
+];
+const TREND = [
+  { week_start: "2025-03-03", rate: 92.5 },
+  { week_start: "2025-03-10", rate: 88 },
+  { week_start: "2025-03-17", rate: null },
+];
+const COURSES = [
+  { course_code: "CS101", average_final_grade: 71.2, attendance_rate: 93.1 },
+  { course_code: "MA201", average_final_grade: null, attendance_rate: 80 },
+];
+
+function bodyHtml({ histogram = HISTOGRAM, letters = LETTERS, trend = TREND, courses = COURSES, labels = "", heat = "" } = {}) {
+  return `<div id="analytics-body">${CANVASES}
+    <table id="analytics-heatmap"><tbody><tr>${heat}</tr></tbody></table>
+    ${json("data-histogram", histogram)}${json("data-letters", letters)}
+    ${json("data-trend", trend)}${json("data-courses", courses)}
+    ${labels}</div>`;
+}
+
+let page;
+let made;
+
+async function load(body = bodyHtml(), { gettext, withChart = true } = {}) {
+  made = [];
+  page = await openPage(body, {
+    url: "http://school.test/analytics/",
+    scripts: ["static/js/analytics.js"],
+    before(window) {
+      if (withChart) window.Chart = fakeChart(made);
+      if (gettext) window.gettext = gettext;
+    },
+  });
+  return page;
+}
+
+function chart(id) {
+  return made.filter((item) => item.canvas.id === id).at(-1);
+}
+
+function heatColours() {
+  return Array.from(page.document.querySelectorAll("#analytics-heatmap td")).map((cell) => cell.style.background);
+}
+
+// The page's arrays belong to its own realm; compare them as plain data.
+function plain(value) {
+  return JSON.parse(JSON.stringify(value));
+}
+
+afterEach(() => {
+  const errors = page ? page.errors : [];
+  if (page) page.close();
+  page = null;
+  assert.deepEqual(errors, [], "no script error on the page");
+});
+
+test("analytics_draws_the_four_charts_on_load", async () => {
+  await load();
+
+  assert.deepEqual(
+    made.map((item) => [item.canvas.id, item.config.type]),
+    [
+      ["chart-histogram", "bar"],
+      ["chart-letters", "bar"],
+      ["chart-trend", "line"],
+      ["chart-courses", "bar"],
+    ],
+  );
+});
+
+test("analytics_histogram_labels_each_bin_by_its_range_and_counts_it", async () => {
+  await load();
+
+  const { labels, datasets } = chart("chart-histogram").config.data;
+
+  assert.equal(labels.length, 10);
+  assert.equal(labels[0], "0–10");
+  assert.equal(labels[9], "90–100");
+  assert.deepEqual(plain(datasets[0].data), [1, 1, 1, 1, 1, 1, 1, 1, 4, 1]);
+  assert.equal(datasets[0].label, "Grades");
+});
+
+test("analytics_letters_chart_keeps_the_servers_order", async () => {
+  await load();
+
+  const { labels, datasets } = chart("chart-letters").config.data;
+
+  assert.deepEqual(plain(labels), ["A", "B", "F"]);
+  assert.deepEqual(plain(datasets[0].data), [3, 5, 1]);
+  assert.equal(datasets[0].label, "Final grades");
+});
+
+test("analytics_trend_is_a_line_by_week_on_a_0_to_100_scale_with_gaps_kept", async () => {
+  await load();
+
+  const { config } = chart("chart-trend");
+
+  assert.deepEqual(plain(config.data.labels), ["2025-03-03", "2025-03-10", "2025-03-17"]);
+  assert.deepEqual(plain(config.data.datasets[0].data), [92.5, 88, null]);
+  assert.deepEqual(plain(config.options.scales.y), { min: 0, max: 100 });
+  assert.equal(config.data.datasets[0].label, "Attendance rate");
+});
+
+test("analytics_course_comparison_has_two_series_and_a_legend", async () => {
+  await load();
+
+  const { config } = chart("chart-courses");
+
+  assert.deepEqual(plain(config.data.labels), ["CS101", "MA201"]);
+  assert.deepEqual(
+    plain(config.data.datasets.map((set) => [set.label, set.data])),
+    [
+      ["Average final grade", [71.2, null]],
+      ["Attendance rate", [93.1, 80]],
+    ],
+  );
+  assert.equal(config.options.plugins.legend.display, true);
+  assert.equal(chart("chart-histogram").config.options.plugins.legend.display, false);
+});
+
+test("analytics_course_comparison_shows_at_most_thirty_courses", async () => {
+  const many = Array.from({ length: 45 }, (_, i) => ({
+    course_code: `C${i}`,
+    average_final_grade: i,
+    attendance_rate: 50,
+  }));
+  await load(bodyHtml({ courses: many }));
+
+  const { labels, datasets } = chart("chart-courses").config.data;
+
+  assert.equal(labels.length, 30);
+  assert.equal(labels.at(-1), "C29");
+  assert.equal(datasets[0].data.length, 30);
+});
+
+test("analytics_charts_are_fixed_size_and_not_animated", async () => {
+  await load();
+
+  const { options } = chart("chart-letters").config;
+
+  assert.equal(options.responsive, true);
+  assert.equal(options.maintainAspectRatio, false);
+  assert.equal(options.animation, false);
+});
+
+test("analytics_empty_data_draws_empty_charts", async () => {
+  await load(bodyHtml({ histogram: [], letters: [], trend: [], courses: [] }));
+
+  assert.equal(made.length, 4);
+  for (const item of made) {
+    assert.deepEqual(plain(item.config.data.labels), []);
+    assert.ok(item.config.data.datasets.every((set) => set.data.length === 0));
+  }
+});
+
+test("analytics_missing_data_blocks_count_as_empty", async () => {
+  await load(`<div id="analytics-body">${CANVASES}</div>`);
+
+  assert.equal(made.length, 4);
+  assert.deepEqual(plain(chart("chart-courses").config.data.labels), []);
+});
+
+test("analytics_without_canvases_or_chart_library_draws_nothing", async () => {
+  await load(bodyHtml().replace(CANVASES, ""));
+  const withoutCanvas = made.length;
+  page.close();
+
+  await load(bodyHtml(), { withChart: false });
+
+  assert.equal(withoutCanvas, 0);
+  assert.equal(made.length, 0);
+  assert.deepEqual(Object.keys(page.window.smsAnalytics.charts), []);
+});
+
+test("analytics_series_names_come_from_the_pages_translations", async () => {
+  const labels = `<div hidden id="chart-labels" data-grades="Βαθμοί" data-final-grades="Τελικοί βαθμοί"
+    data-attendance="Ποσοστό παρουσίας" data-average-final="Μέσος τελικός βαθμός"></div>`;
+  await load(bodyHtml({ labels }));
+
+  assert.equal(chart("chart-histogram").config.data.datasets[0].label, "Βαθμοί");
+  assert.equal(chart("chart-letters").config.data.datasets[0].label, "Τελικοί βαθμοί");
+  assert.equal(chart("chart-trend").config.data.datasets[0].label, "Ποσοστό παρουσίας");
+  assert.deepEqual(
+    plain(chart("chart-courses").config.data.datasets.map((set) => set.label)),
+    ["Μέσος τελικός βαθμός", "Ποσοστό παρουσίας"],
+  );
+});
+
+test("analytics_series_names_fall_back_to_the_javascript_catalog", async () => {
+  const catalog = { Grades: "Βαθμοί", "Attendance rate": "Παρουσίες" };
+  await load(bodyHtml(), { gettext: (text) => catalog[text] || text });
+
+  assert.equal(chart("chart-histogram").config.data.datasets[0].label, "Βαθμοί");
+  assert.equal(chart("chart-trend").config.data.datasets[0].label, "Παρουσίες");
+  assert.equal(chart("chart-letters").config.data.datasets[0].label, "Final grades");
+});
+
+test("analytics_heatmap_colours_cells_from_red_to_green_by_rate", async () => {
+  const heat = [100, 75, 50, 20, 0].map((rate) => `<td data-rate="${rate}">${rate}%</td>`).join("");
+  await load(bodyHtml({ heat }));
+
+  const colours = heatColours();
+
+  assert.deepEqual(colours, [
+    "rgb(190, 244, 190)", // hsl(120, 70%, 85%): green
+    "rgb(244, 244, 190)", // hsl(60, …): yellow
+    "rgb(244, 190, 190)", // hsl(0, …): red
+    "rgb(244, 190, 190)", // below 50 stays red
+    "rgb(244, 190, 190)",
+  ]);
+});
+
+test("analytics_heatmap_leaves_cells_without_a_rate_blank", async () => {
+  await load(bodyHtml({ heat: '<td data-rate="">·</td><td data-rate="n/a">·</td>' }));
+
+  const colours = heatColours();
+
+  assert.deepEqual(colours, ["", ""]);
+});
+
+test("analytics_redraws_when_htmx_swaps_the_dashboard_body", async () => {
+  await load();
+  const first = chart("chart-letters");
+  const body = page.document.getElementById("analytics-body");
+  body.innerHTML = bodyHtml({ letters: [{ label: "C", count: 9 }] }).replace(/^<div id="analytics-body">|<\/div>$/g, "");
+
+  body.dispatchEvent(new page.window.CustomEvent("htmx:afterSwap", { bubbles: true, detail: { target: body } }));
+
+  assert.equal(first.destroyed, true);
+  assert.deepEqual(plain(chart("chart-letters").config.data.labels), ["C"]);
+  assert.equal(page.window.smsAnalytics.charts["chart-letters"], chart("chart-letters"));
+  assert.equal(made.length, 8);
+});
+
+test("analytics_ignores_swaps_elsewhere_on_the_page", async () => {
+  await load();
+  const other = page.document.createElement("div");
+  other.id = "export-columns";
+  page.document.body.appendChild(other);
+
+  other.dispatchEvent(new page.window.CustomEvent("htmx:afterSwap", { bubbles: true, detail: { target: other } }));
+  page.document.dispatchEvent(new page.window.CustomEvent("htmx:afterSwap", { detail: null }));
+
+  assert.equal(made.length, 4);
+});

@@ -1,0 +1,116 @@
+// static/js/app.js: <select data-autosubmit> submits its form on change; <form data-confirm>
+// asks first. Both delegated from the document, so fragments swapped in later work too.
+import assert from "node:assert/strict";
+import { afterEach, test } from "node:test";
+
+import { openPage } from "./helpers.mjs";
+
+let page;
+let submitted;
+let asked;
+
+async function load(body, { answer = true } = {}) {
+  submitted = [];
+  asked = [];
+  page = await openPage(body, {
+    scripts: ["static/js/app.js"],
+    before(window) {
+      // jsdom does not navigate: record the submission instead
+      window.HTMLFormElement.prototype.submit = function () {
+        submitted.push(this.id);
+      };
+      window.confirm = (question) => {
+        asked.push(question);
+        return answer;
+      };
+    },
+  });
+  return page;
+}
+
+function change(element) {
+  element.dispatchEvent(new page.window.Event("change", { bubbles: true }));
+}
+
+function submit(form) {
+  const event = new page.window.Event("submit", { bubbles: true, cancelable: true });
+  form.dispatchEvent(event);
+  return event;
+}
+
+afterEach(() => {
+  const errors = page ? page.errors : [];
+  if (page) page.close();
+  page = null;
+  assert.deepEqual(errors, [], "no script error on the page");
+});
+
+const LANGUAGE = `<form id="language" method="post" action="/i18n/setlang/">
+  <select name="language" data-autosubmit><option value="en">EN</option><option value="el">EL</option></select>
+  <select name="other"><option>a</option><option>b</option></select></form>`;
+
+test("app_autosubmit_select_submits_its_form_on_change", async () => {
+  await load(LANGUAGE);
+  const select = page.document.querySelector("select[data-autosubmit]");
+
+  select.value = "el";
+  change(select);
+
+  assert.deepEqual(submitted, ["language"]);
+});
+
+test("app_plain_select_does_not_submit", async () => {
+  await load(LANGUAGE);
+
+  change(page.document.querySelector("select[name=other]"));
+
+  assert.deepEqual(submitted, []);
+});
+
+test("app_autosubmit_works_in_a_fragment_added_later", async () => {
+  await load("<main></main>");
+  page.document.querySelector("main").innerHTML =
+    '<form id="late"><select data-autosubmit><option>x</option></select></form>';
+
+  change(page.document.querySelector("#late select"));
+
+  assert.deepEqual(submitted, ["late"]);
+});
+
+test("app_autosubmit_outside_a_form_is_ignored", async () => {
+  await load("<select data-autosubmit><option>x</option></select>");
+
+  change(page.document.querySelector("select"));
+
+  assert.deepEqual(submitted, []);
+});
+
+const ROLLBACK = `<form id="rollback" method="post" data-confirm="Roll back this import? 120 grades will be restored.">
+  <button type="submit">Roll back</button></form><form id="plain" method="post"></form>`;
+
+test("app_confirm_form_asks_and_stops_when_declined", async () => {
+  await load(ROLLBACK, { answer: false });
+
+  const event = submit(page.document.getElementById("rollback"));
+
+  assert.deepEqual(asked, ["Roll back this import? 120 grades will be restored."]);
+  assert.equal(event.defaultPrevented, true);
+});
+
+test("app_confirm_form_submits_when_accepted", async () => {
+  await load(ROLLBACK, { answer: true });
+
+  const event = submit(page.document.getElementById("rollback"));
+
+  assert.equal(asked.length, 1);
+  assert.equal(event.defaultPrevented, false);
+});
+
+test("app_form_without_confirm_submits_without_asking", async () => {
+  await load(ROLLBACK, { answer: false });
+
+  const event = submit(page.document.getElementById("plain"));
+
+  assert.deepEqual(asked, []);
+  assert.equal(event.defaultPrevented, false);
+});
