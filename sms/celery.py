@@ -7,13 +7,29 @@ Time limits (soft and hard) for every task come from the settings
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    worker_ready,
+)
+
+from sms.observability import metrics, request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sms.settings")
 
 app = Celery("sms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A task's log lines carry the id of the request that queued it; every run is measured.
+before_task_publish.connect(request_id.add_to_task_headers, weak=False)
+task_prerun.connect(request_id.adopt_for_task, weak=False)
+task_postrun.connect(request_id.release_for_task, weak=False)
+task_prerun.connect(metrics.task_started, weak=False)
+task_postrun.connect(metrics.task_finished, weak=False)
+task_failure.connect(metrics.task_failed, weak=False)
 
 
 @app.task(name="sms.ping")

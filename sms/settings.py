@@ -19,6 +19,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from sms.observability.logs import logging_config
+from sms.version import VERSION
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SMS_VAR_DIR", BASE_DIR / "var"))
 
@@ -73,14 +76,25 @@ INSTALLED_APPS = [
     "csp",
     "import_export",
     "simple_history",
+    # /health/ (sms/observability/health.py; also `manage.py health_check`) and /metrics.
+    "health_check",
+    "django_prometheus",
     "apps.accounts",
     "apps.academics",
     "apps.analytics",
     "apps.notifications",
     "apps.bulkio",
+    # The project itself, for its whole-site commands (backup_database, restore_database).
+    "sms",
 ]
 
 MIDDLEWARE = [
+    # /health/… and an allowed scraper's /metrics, before ALLOWED_HOSTS and the HTTPS
+    # redirect: probes address a process by IP over plain HTTP (sms/observability/probes.py).
+    "sms.observability.probes.ProbeMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # X-Request-ID on every response, in every log line and in the tasks queued.
+    "sms.observability.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # django-csp's CSPMiddleware, plus the socket's host and the browsable API (sms/csp.py)
     "sms.csp.ContentSecurityPolicyMiddleware",
@@ -94,6 +108,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.academics.middleware.WriteSourceMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so it sees the views' exceptions first: a database outage is a 503 page.
     "sms.outage.DatabaseOutageMiddleware",
 ]
@@ -113,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sms.context_processors.version",
             ],
         },
     },
@@ -269,9 +285,30 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# SMS_STATIC_MANIFEST=1 (the image, compose and scripts/stage set it): collectstatic writes
+# every file under a content-hashed name too and pages link only to those, so the proxy may
+# cache them for a year (deploy/nginx/locations.conf). Off by default, because pages then
+# fail until collectstatic has run, which a shell, the tests and a development run never do.
+SMS_STATIC_MANIFEST = env_bool("SMS_STATIC_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "sms.staticfiles.ManifestStaticFilesStorage"
+            if SMS_STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 
 # --- Email ------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Console unless told otherwise; naming a mail server (EMAIL_HOST) means SMTP to it.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -329,7 +366,7 @@ SMS_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("SMS_LOGIN_LOCKOUT_SECONDS", "900
 SPECTACULAR_SETTINGS = {
     "TITLE": "SMS API",
     "DESCRIPTION": "Student Management System REST API",
-    "VERSION": "1.0.0",
+    "VERSION": VERSION,  # pyproject.toml, through sms/version.py
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -361,14 +398,43 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    if not HTTPS_ONLY:
+        # Plain HTTP was asked for by name (SMS_PLAIN_HTTP=1, e.g. scripts/stage on
+        # loopback): `check --deploy` stays quiet about the four HTTPS-only settings it
+        # turned off, and still reports everything else.
+        SILENCED_SYSTEM_CHECKS = [
+            "security.W004",
+            "security.W008",
+            "security.W012",
+            "security.W016",
+        ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logs, metrics, health, error reports (sms/observability/, docs/operations.md) -------
+# JSON lines with request id and user (production, staging) or the bare message (the
+# developer run and the tests, which run with DEBUG on).
+SMS_LOG_FORMAT = os.environ.get("SMS_LOG_FORMAT", "plain" if DEBUG else "json").strip().lower()
+if SMS_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("SMS_LOG_FORMAT must be json or plain.")
+# One access line per request (method, path, status, duration, request id, user).
+SMS_LOG_REQUESTS = env_bool("SMS_LOG_REQUESTS", SMS_LOG_FORMAT == "json")
+LOGGING = logging_config(log_format=SMS_LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO"))
+# A worker logs through LOGGING too (JSON, with the request id of each task), not Celery's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = SMS_LOG_FORMAT != "json"
+# /metrics: besides loopback, these addresses or networks (comma-separated), or a client
+# sending "Authorization: Bearer <SMS_METRICS_TOKEN>". Several processes: set
+# PROMETHEUS_MULTIPROC_DIR for all of them (read by prometheus_client itself).
+SMS_METRICS_ALLOWED_IPS = env_list("SMS_METRICS_ALLOWED_IPS")
+SMS_METRICS_TOKEN = os.environ.get("SMS_METRICS_TOKEN", "")
+SMS_HEALTH_MIN_FREE_DISK_MB = int(os.environ.get("SMS_HEALTH_MIN_FREE_DISK_MB", "500"))
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from sms.observability.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # --- Content-Security-Policy (django-csp; sms/csp.py adds the per-request parts) ---------
 # Scripts and styles come only from our own files: no inline <script>, no on…= handlers

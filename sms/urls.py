@@ -7,6 +7,17 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.accounts.views import home
+from sms.observability import health, scrape
+
+
+class FaviconRedirect(RedirectView):
+    """The icon's URL is looked up per request: with hashed static names it comes from
+    collectstatic's manifest, which a management command run before collectstatic (the
+    first migrate of a fresh install) does not have yet."""
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
+
 
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
@@ -18,8 +29,14 @@ api_v1 = [
 
 urlpatterns = [
     path("", home, name="home"),
+    # Answered by sms.observability.probes before the rest of the stack; routed here too
+    # (names for `manage.py health_check`, and a 404 for a client /metrics refuses).
+    path("health/", health.readiness, name="health"),
+    path("health/live/", health.liveness, name="health-live"),
+    path("health/celery/", health.celery_readiness, name="health-celery"),
+    path("metrics", scrape.metrics, name="metrics"),
     # Browsers ask for /favicon.ico whatever the page says; answer instead of logging a 404.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", FaviconRedirect.as_view(permanent=True)),
     path("accounts/", include("apps.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path(

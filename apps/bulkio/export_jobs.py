@@ -29,6 +29,7 @@ from apps.academics import scoping
 from apps.accounts.models import User
 from apps.bulkio import exporting, leases
 from apps.bulkio.models import ExportJob, ExportStatus
+from sms.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def run_export(job_id: int, *, token: str | None = None) -> None:
 
 
 def _export(job: ExportJob) -> None:
+    started = time.perf_counter()
     try:
         request = exporting.make_request(
             job.resource, job.format, job.columns, exporting.filters_from_data(job.filters)
@@ -114,6 +116,7 @@ def _export(job: ExportJob) -> None:
     job.progress = 100
     job.finished_at = timezone.now()
     job.save()
+    metrics.job_finished("export", RUN, time.perf_counter() - started)
     _announce(job, name)
 
 
@@ -177,6 +180,7 @@ def time_limit_message() -> str:
 
 
 def _fail(job: ExportJob, message: str) -> None:
+    metrics.job_failed("export", RUN)
     job.status = ExportStatus.FAILED
     job.error_message = message
     job.finished_at = timezone.now()
@@ -212,6 +216,7 @@ def _fail_running(job_id: int, message: str) -> bool:
         status=ExportStatus.FAILED, error_message=message, finished_at=timezone.now()
     )
     if failed:
+        metrics.job_failed("export", RUN)
         _remove_partials(job_id)
     return bool(failed)
 

@@ -23,6 +23,7 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from apps.accounts.models import User
 from apps.notifications import protocol, selectors, services
+from sms.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +81,13 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     # instead, in order (docs/benchmarks.md, "Faults: Redis and PostgreSQL restarts").
     sent_up_to: int = 0
     unread: int | None = None
+    counted: bool = False  # in sms_websocket_connections
 
     async def connect(self) -> None:
         self.user = await database_sync_to_async(_authenticate)(self.scope)
         await self.accept()
         if self.user is None:
+            metrics.websocket_refused("unauthenticated")
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         # user.<id> for one's own pushes; role.<name> for broadcasts (one message per role).
@@ -98,12 +101,18 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 self.groups_joined += (group,)
         except Exception:  # Redis down: tell the client to come back later (it polls).
             logger.warning("WebSocket group_add failed for %s", groups, exc_info=True)
+            metrics.websocket_refused("unavailable")
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         count, self.sent_up_to = await database_sync_to_async(_hello_state)(self.user)
         await self.send_json({"type": "hello", "unread_count": count})
+        metrics.websocket_opened()
+        self.counted = True
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            self.counted = False
+            metrics.websocket_closed()
         joined, self.groups_joined = self.groups_joined, ()
         for group in joined:
             try:

@@ -37,6 +37,7 @@ from apps.notifications.models import (
     NotificationKind,
     NotificationPreference,
 )
+from sms.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +277,9 @@ def push_groups(groups: Sequence[Sequence[Notification]]) -> bool:
                 )
                 for n in rows
             )
-    return _send(messages)
+    pushed = _send(messages)
+    metrics.notifications_pushed(groups, pushed=pushed)
+    return pushed
 
 
 def fanout_min_recipients() -> int:
