@@ -296,7 +296,9 @@ stage_start_web() {
     local name="$1" port="$2"
     # No --proxy-headers: daphne would take the client-written, leftmost X-Forwarded-For
     # entry; the application reads the one nginx wrote (SMS_NUM_PROXIES=1).
-    start_daemon "$name" "$VENV_PY" -m daphne -b 127.0.0.1 -p "$port" sms.asgi:application
+    # -v 0: the app writes its own JSON access line per request; daphne's plain-text one
+    # would interleave with them.
+    start_daemon "$name" "$VENV_PY" -m daphne -v 0 -b 127.0.0.1 -p "$port" sms.asgi:application
 }
 
 stage_start_celery() {
