@@ -1,17 +1,22 @@
-"""Notification centre and preferences pages (thin: services do the writes)."""
+"""Notification centre, preferences and the admins' broadcast page (thin: services do
+the writes)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Min
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.academics.filtering import page_number
 from apps.notifications import selectors, services
-from apps.notifications.forms import PreferenceForm, kinds_for
+from apps.notifications.forms import BroadcastForm, PreferenceForm, audience_preview, kinds_for
 from apps.notifications.models import Notification, NotificationKind
 
 PAGE_SIZE = 20
@@ -98,3 +103,74 @@ def preference_edit(request):
         messages.success(request, _("Notification preferences saved."))
         return redirect("notifications:preferences")
     return render(request, "notifications/preference_form.html", {"form": form})
+
+
+# --- Broadcast page ------------------------------------------------------------------------
+RECENT_BROADCASTS = 20
+
+
+def recent_broadcasts(limit: int = RECENT_BROADCASTS) -> list[dict]:
+    """The latest broadcasts with their sender and recipient count, from the stored rows.
+
+    ``notify()`` gives every row of one call the same ``created_at`` (to the microsecond),
+    so a send time is one broadcast. Two queries, bounded by the rows of the last ``limit``
+    broadcasts (``notif_broadcast_idx``): their rows counted per send time, then the first
+    row of each for the title and sender. The count is of rows still stored: a recipient
+    who deleted theirs is no longer counted.
+    """
+    broadcasts = Notification.objects.filter(kind=NotificationKind.BROADCAST)
+    latest = (
+        broadcasts.order_by("-created_at").values_list("created_at", flat=True).distinct()[:limit]
+    )
+    groups = list(
+        broadcasts.filter(created_at__in=latest)
+        .values("created_at")
+        .annotate(recipients=Count("id"), first_id=Min("id"))
+        .order_by("-created_at")
+    )
+    heads = (
+        broadcasts.filter(pk__in=[group["first_id"] for group in groups])
+        .annotate(sender=KT("data__from"))
+        .values("pk", "title", "sender")
+    )
+    by_id = {head["pk"]: head for head in heads} if groups else {}
+    # A first row deleted between the two queries drops its line from this one listing.
+    return [{**by_id[group["first_id"]], **group} for group in groups if group["first_id"] in by_id]
+
+
+def _audience_context(data) -> dict:
+    return {"audience": audience_preview(data)}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def broadcast_page(request):
+    """Compose and send a broadcast (admins). A GET with htmx answers the audience-count
+    fragment; without JavaScript, "Count recipients" reloads the page with the count."""
+    if not request.user.is_admin_role:
+        raise PermissionDenied
+    if request.method == "GET" and request.htmx:
+        return render(
+            request, "notifications/_broadcast_audience.html", _audience_context(request.GET)
+        )
+    if request.method == "POST":
+        form = BroadcastForm(request.POST)
+        if form.is_valid():
+            created = services.broadcast(actor=request.user, **form.broadcast_arguments())
+            messages.success(
+                request,
+                ngettext("Sent to %(count)d person.", "Sent to %(count)d people.", len(created))
+                % {"count": len(created)},
+            )
+            return redirect("notifications:broadcast")
+        data = request.POST
+    else:
+        form, data = BroadcastForm(initial=_initial(request.GET)), request.GET
+    context = {**_audience_context(data), "form": form, "broadcasts": recent_broadcasts()}
+    return render(request, "notifications/broadcast_form.html", context)
+
+
+def _initial(query) -> dict:
+    """The form as the no-JavaScript "Count recipients" button left it."""
+    initial = {name: query.get(name) for name in ("title", "message", "course", "people", "link")}
+    return {"roles": query.getlist("roles"), **{k: v for k, v in initial.items() if v}}

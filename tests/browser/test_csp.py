@@ -67,6 +67,7 @@ ADMIN_PAGES = [
     "/students/{student}/",
     "/notifications/",
     "/notifications/preferences/",
+    "/notifications/broadcast/",
     "/bulk/imports/new/",
     "/bulk/imports/",
     "/bulk/exports/",
