@@ -350,6 +350,9 @@ REST_FRAMEWORK = {
     # right, the one the outermost proxy wrote; 0: the header is not read at all.
     "NUM_PROXIES": int(os.environ.get("SMS_NUM_PROXIES", "0")),
 }
+# A list's `count` counts at most this many rows (then `count_is_exact` is false), so a page
+# of a 2-million-row list costs what a page of a short one does (sms/api.py, docs/api.md).
+SMS_API_COUNT_CAP = int(os.environ.get("SMS_API_COUNT_CAP", "10000"))
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=int(os.environ.get("JWT_REFRESH_HOURS", "24"))),

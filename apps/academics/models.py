@@ -457,7 +457,8 @@ class Grade(models.Model):
                 fields=["course", "student", "category"], name="grade_course_student_cat_idx"
             ),
             models.Index(fields=["student", "date_assigned"], name="grade_student_date_idx"),
-            models.Index(fields=["date_assigned"], name="grade_date_idx"),
+            # Also the keyset of the API's cursor pages (date, then id): sms/api.py.
+            models.Index(fields=["date_assigned", "id"], name="grade_date_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -553,7 +554,10 @@ class Attendance(models.Model):
         ]
         indexes = [
             models.Index(fields=["course", "date"], name="attendance_course_date_idx"),
-            models.Index(fields=["date"], name="attendance_date_idx"),
+            # Also the keyset of the API's cursor pages (date, then id): sms/api.py.
+            models.Index(fields=["date", "id"], name="attendance_date_id_idx"),
+            # A status filter in the lists' date order (and its count) without a scan.
+            models.Index(fields=["status", "date", "id"], name="attendance_status_date_idx"),
             models.Index(
                 fields=["student", "course", "status"], name="attendance_stud_course_st_idx"
             ),
@@ -623,7 +627,8 @@ class DailyPerformance(models.Model):
             models.Index(
                 fields=["course", "student", "category"], name="daily_course_student_cat_idx"
             ),
-            models.Index(fields=["date"], name="daily_date_idx"),
+            # Also the keyset of the API's cursor pages (date, then id): sms/api.py.
+            models.Index(fields=["date", "id"], name="daily_date_id_idx"),
         ]
 
     def __str__(self) -> str:

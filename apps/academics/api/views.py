@@ -20,6 +20,7 @@ from apps.academics import scoping, services
 from apps.academics.api import filters as api_filters
 from apps.academics.api import serializers as api_serializers
 from apps.accounts.models import Role
+from sms.api import CursorOrPagePagination, keysets
 
 
 class RoleWritePermission(permissions.BasePermission):
@@ -58,8 +59,12 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
 
 class MarksViewSet(ScopedModelViewSet):
-    """Grades, attendance, daily performance: admins anywhere, teachers in their courses."""
+    """Grades, attendance, daily performance: admins anywhere, teachers in their courses.
 
+    The big lists: page numbers as everywhere, or ``?cursor=`` pages in the orderings of
+    ``cursor_orderings`` (each served by an index, ``Meta.indexes``)."""
+
+    pagination_class = CursorOrPagePagination
     writer_roles = (Role.ADMIN, Role.TEACHER)
     forbidden_message = _("Only teachers of the course and administrators may change marks.")
     select_related = ("student", "course")
@@ -180,6 +185,7 @@ class GradeViewSet(MarksViewSet):
         "assignment_name",
     )  # fmt: skip
     scope = staticmethod(scoping.grades_for)
+    cursor_orderings = keysets("date_assigned", "id")  # newest first by default
 
     def perform_create(self, serializer):
         self.check_course(serializer.validated_data["course"])
@@ -208,6 +214,7 @@ class AttendanceViewSet(MarksViewSet):
     )  # fmt: skip
     ordering_fields = (*MarksViewSet.ordering_fields, "date", "period_number", "status")
     scope = staticmethod(scoping.attendance_for)
+    cursor_orderings = keysets("date", "id")  # newest first, as the page list
 
     def perform_create(self, serializer):
         self.check_course(serializer.validated_data["course"])
@@ -234,6 +241,7 @@ class DailyPerformanceViewSet(MarksViewSet):
     )  # fmt: skip
     ordering_fields = (*MarksViewSet.ordering_fields, "date", "category", "score")
     scope = staticmethod(scoping.daily_performance_for)
+    cursor_orderings = keysets("date", "id")
 
     def perform_create(self, serializer):
         self.check_course(serializer.validated_data["course"])
