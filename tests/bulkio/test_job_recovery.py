@@ -140,8 +140,8 @@ def test_soft_time_limit_during_apply_writes_nothing_and_fails_with_the_reason(
     job = _previewed(admin_api)
     real_write = PlanWriter.write
 
-    def write_then_run_out_of_time(self, rows):
-        real_write(self, rows)  # the batch is written, inside the transaction
+    def write_then_run_out_of_time(self, plan, rows):
+        real_write(self, plan, rows)  # the batch is written, inside the transaction
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(PlanWriter, "write", write_then_run_out_of_time)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.academics.batch import fastinsert, write_rows
-from apps.bulkio.importing.plan import NEW, UPDATE, RowPlan
+from apps.bulkio.importing.plan import NEW, UPDATE, Plan, RowPlan
 from apps.bulkio.importing.values import to_json
 from apps.bulkio.models import ChangeAction, ImportChange, ImportJob
 
@@ -32,19 +32,21 @@ class PlanWriter:
     """Writes a plan batch by batch (``build_plan(on_batch=writer.write)``), each batch's
     rows with their change records; the caller holds the transaction around all of them."""
 
-    def __init__(
-        self, model: type[models.Model], present: list[str], *, job: ImportJob, actor, origin: str
-    ):
+    def __init__(self, model: type[models.Model], *, job: ImportJob, actor, origin: str):
         self.model = model
         self.job = job
         self.actor = actor
         self.origin = origin
         self.counts = {NEW: 0, UPDATE: 0}
-        # What a created row keeps for conflict checks: its links and the file's columns.
-        self.names = [n for n in tracked_fields(self.model) if n in present or n in LINK_ATTNAMES]
+        self.names: list[str] | None = None
         self.snap = _Snapshot()
 
-    def write(self, rows: list[RowPlan]) -> None:
+    def write(self, plan: Plan, rows: list[RowPlan]) -> None:
+        if self.names is None:
+            # What a created row keeps for conflict checks: its links and the file's columns.
+            self.names = [
+                n for n in tracked_fields(self.model) if n in plan.present or n in LINK_ATTNAMES
+            ]
         batch = settings.SMS_BULKIO_BATCH_SIZE
         result = write_rows(
             self.model,

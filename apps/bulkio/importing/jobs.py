@@ -338,20 +338,13 @@ def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> 
     try:
         with gc_paused(), transaction.atomic():
             table = _load_table(job)
-            positions, _ignored = check_columns(job.resource, table.headers)
-            writer = PlanWriter(
-                spec.model,
-                [name for name in spec.parsers if name in positions],
-                job=job,
-                actor=actor,
-                origin=job_origin(job),
-            )
+            writer = PlanWriter(spec.model, job=job, actor=actor, origin=job_origin(job))
             all_or_nothing = job.mode == ImportMode.ALL_OR_NOTHING
 
-            def write(rows):
+            def write(plan, rows):
                 if all_or_nothing and any(row.action == ERROR for row in rows):
                     raise _Abort()  # the transaction takes back the batches written so far
-                writer.write(rows)
+                writer.write(plan, rows)
 
             plan = build_plan(
                 spec,

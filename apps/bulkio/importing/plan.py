@@ -108,7 +108,7 @@ class Plan:
 
 
 Progress = Callable[[float], None]
-OnBatch = Callable[[list[RowPlan]], None]
+OnBatch = Callable[["Plan", list[RowPlan]], None]
 
 
 def build_plan(
@@ -146,7 +146,7 @@ def build_plan(
             )
             plan.keep(rows)
             if on_batch:
-                on_batch(rows)
+                on_batch(plan, rows)
             if progress:
                 progress(min(1.0, (start + PLAN_BATCH_ROWS) / total))
     return plan
