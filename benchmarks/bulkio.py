@@ -141,10 +141,10 @@ def main() -> None:
     )
 
     data = grade_file()
-    table = jobs.read_upload(data, "grades.csv")
+    table = jobs.read_upload(data, "grades.csv", "grades")
     plan = timed(
         "parse + validate 100,000 grade rows", "≥ 50,000 rows/s",
-        lambda: build_plan(RESOURCES["grades"], jobs.read_upload(data, "grades.csv")),
+        lambda: build_plan(RESOURCES["grades"], jobs.read_upload(data, "grades.csv", "grades")),
     )  # fmt: skip
     rate = len(table.rows) / float(results[-1][1].split()[0])
     results[-1] = (results[-1][0], f"{results[-1][1]} ({rate:,.0f} rows/s)", results[-1][2])

@@ -198,6 +198,12 @@ def match_headers(resource: str, headers: list[str]) -> tuple[dict[str, int], li
     return positions, ignored
 
 
+def known_column(resource: str):
+    """Whether a header names one of the resource's fields, under any of its aliases."""
+    names = frozenset().union(*RESOURCE_COLUMNS[resource].values())
+    return lambda header: header_key(header) in names
+
+
 def missing_columns(resource: str, positions: dict[str, int]) -> list[str]:
     return [name for name in REQUIRED_COLUMNS[resource] if name not in positions]
 

@@ -270,6 +270,28 @@ def test_import_semicolon_csv_with_bom_and_extra_columns(admin_api):
     assert response.json()["rows"][0]["data"]["grade"] == "7,5"
 
 
+def test_import_extra_columns_between_known_ones_are_ignored_in_file_order(admin_api):
+    student, course = _enrolled()
+    content = (
+        "Tutor,student_id,Teacher remark,course_code,assignment_name,category,grade,grade\n"
+        f"n,{student.student_id},r,{course.course_code},A1,Homework,8,9\n"
+    ).encode()
+
+    response = upload(admin_api, "grades", content)
+
+    body = response.json()
+    assert body["totals"]["new"] == 1
+    assert body["ignored_columns"] == ["Tutor", "Teacher remark", "grade"]
+    assert body["rows"][0]["data"]["grade"] == "8"
+
+
+def test_import_missing_column_message_lists_every_column_of_the_file(admin_api):
+    response = upload(admin_api, "grades", b"student_id,Notes,grade\nS1,n,7\n")
+
+    assert response.status_code == 400
+    assert "The file's columns are: student_id, Notes, grade." in str(response.json())
+
+
 def test_import_latin1_file_is_decoded(admin_api):
     content = "student_id,first_name,last_name,email\nL1,José,Müller,jose@example.org\n"
 

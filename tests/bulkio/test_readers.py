@@ -192,3 +192,27 @@ def test_read_table_reads_dates_of_a_1904_workbook():
     table = read_table(buffer.getvalue(), "dates.xlsx", **LIMITS)
 
     assert table.rows == [(2, ("S1", "2025-09-15"))]
+
+
+def test_read_table_keeps_only_the_columns_asked_for_and_remembers_the_file_header():
+    data = b"Notes,a,Extra,b\nlong text,1,more text,2,past the header\n"
+
+    table = read_table(data, "x.csv", **LIMITS, keep_column=lambda name: name in {"a", "b"})
+
+    assert table.headers == ["a", "b"]
+    assert table.file_headers == ["Notes", "a", "Extra", "b"]
+    assert table.rows == [(2, ("1", "2"))]
+
+
+def test_read_table_counts_dropped_columns_against_the_cell_limit():
+    data = b"a,x,y\n" + b"1,2,3\n" * 4
+
+    with pytest.raises(FileRejected, match="more than 10 cells"):
+        read_table(data, "x.csv", **LIMITS, max_cells=10, keep_column=lambda name: name == "a")
+
+
+def test_read_table_keeping_no_column_still_reads_the_header_for_the_message():
+    table = read_table(b"x,y\n1,2\n", "x.csv", **LIMITS, keep_column=lambda name: False)
+
+    assert table.headers == [] and table.rows == [(2, ())]
+    assert table.file_headers == ["x", "y"]

@@ -89,15 +89,19 @@ def value_fields(model: type[models.Model]) -> list[str]:
 
 
 # --- Field rules ----------------------------------------------------------------------------
+MEMO_LIMIT = 50_000
+
+
 class FieldRules:
     """The model's own field rules, applied to plain values without building instances.
 
     Each field keeps the validators Django would run in ``clean_fields`` (max length,
     regexes, decimal digits, min/max, choices, blank/null) and their messages; results
-    are memoised per (field, value). The cross-field rules are the model's ``clean()``,
-    run by ``validate_rows``. ``defaults`` are the values of a new row before the batch's
-    own values are laid over it (a field without a default starts empty, so ``clean()``
-    can fill it, as it does for a grade's assigned date).
+    are memoised per (field, value), for the first MEMO_LIMIT distinct values: a file of
+    distinct notes would otherwise keep an entry per row. The cross-field rules are the
+    model's ``clean()``, run by ``validate_rows``. ``defaults`` are the values of a new row
+    before the batch's own values are laid over it (a field without a default starts empty,
+    so ``clean()`` can fill it, as it does for a grade's assigned date).
     """
 
     def __init__(self, model: type[models.Model], names: Iterable[str] | None = None):
@@ -123,7 +127,9 @@ class FieldRules:
             key = (name, value if isinstance(value, str) else repr(value))
             return self.memo[key]
         except KeyError:
-            messages = self.memo[key] = self._check(name, value)
+            messages = self._check(name, value)
+            if len(self.memo) < MEMO_LIMIT:
+                self.memo[key] = messages
             return messages
         except TypeError:  # unhashable (evaluation rules)
             return self._check(name, value)

@@ -29,7 +29,9 @@ from django.utils.translation import gettext as _
 from apps.academics import scoping
 from apps.accounts.models import Role, User
 from apps.bulkio import leases
+from apps.bulkio.columns import known_column
 from apps.bulkio.importing.apply import PlanWriter
+from apps.bulkio.importing.memory import small_sqlite_cache
 from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
@@ -105,12 +107,14 @@ def job_progress(job: ImportJob) -> int:
 
 
 # --- Upload and preview ---------------------------------------------------------------------
-def read_upload(data: bytes, filename: str) -> Table:
+def read_upload(data: bytes, filename: str, resource: str) -> Table:
+    """The file's rows, holding only the columns the resource knows."""
     return read_table(
         data,
         filename,
         max_bytes=settings.SMS_BULKIO_MAX_UPLOAD_BYTES,
         max_rows=settings.SMS_BULKIO_MAX_ROWS,
+        keep_column=known_column(resource),
     )
 
 
@@ -119,8 +123,8 @@ def start_import(*, user: User, resource: str, filename: str, data: bytes, mode:
 
     Raises ``FileRejected`` for a file that cannot be read at all; no job is kept then.
     """
-    table = read_upload(data, filename)
-    check_columns(resource, table.headers)
+    table = read_upload(data, filename, resource)
+    check_columns(resource, table)
     job = ImportJob(
         user=user,
         resource=resource,
@@ -156,7 +160,7 @@ def _send(step: str, job_id: int, actor_id: int | None = None) -> None:
 def _load_table(job: ImportJob) -> Table:
     with job.file.open("rb") as handle:
         data = handle.read()
-    return read_upload(data, job.original_name)
+    return read_upload(data, job.original_name, job.resource)
 
 
 def preview_payload(plan: Plan) -> dict:
@@ -336,7 +340,7 @@ def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> 
     spec = RESOURCES[job.resource]
     started = time.perf_counter()
     try:
-        with gc_paused(), transaction.atomic():
+        with gc_paused(), small_sqlite_cache(), transaction.atomic():
             table = _load_table(job)
             writer = PlanWriter(spec.model, job=job, actor=actor, origin=job_origin(job))
             all_or_nothing = job.mode == ImportMode.ALL_OR_NOTHING

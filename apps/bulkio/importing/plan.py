@@ -124,7 +124,7 @@ def build_plan(
     ``on_batch`` gets each validated batch in file order before the next one is read; a
     writer that writes there makes the later batches validate against what it wrote.
     """
-    positions, ignored = check_columns(spec.name, table.headers)
+    positions, ignored = check_columns(spec.name, table)
     present = [name for name in spec.parsers if name in positions]
     plan = Plan(spec=spec, present=present, ignored_columns=ignored)
     rules = FieldRules(spec.model, spec.value_fields)
@@ -152,13 +152,21 @@ def build_plan(
     return plan
 
 
-def check_columns(resource: str, headers: list[str]) -> tuple[dict[str, int], list[str]]:
-    positions, ignored = match_headers(resource, headers)
+def check_columns(resource: str, table: Table) -> tuple[dict[str, int], list[str]]:
+    """The position of each field among the table's columns, and the file's ignored headers.
+
+    A table read for the resource keeps only the columns it knows (``known_column``), so the
+    ignored names come from the file's whole header row.
+    """
+    positions, ignored = match_headers(resource, table.headers)
+    if table.file_headers != table.headers:
+        ignored = match_headers(resource, table.file_headers)[1]
     missing = missing_columns(resource, positions)
     if missing:
+        found = [header for header in table.file_headers or table.headers if header]
         raise FileRejected(
             _("Required columns are missing: %(missing)s. The file's columns are: %(found)s.")
-            % {"missing": ", ".join(missing), "found": short_list([h for h in headers if h])}
+            % {"missing": ", ".join(missing), "found": short_list(found)}
         )
     return positions, ignored
 

@@ -14,7 +14,7 @@ from pathlib import PurePath
 from django.utils.translation import gettext as _
 
 from apps.bulkio.reading.cells import cell_text
-from apps.bulkio.reading.limits import FileRejected, Limits, Table, short_list
+from apps.bulkio.reading.limits import FileRejected, KeepColumn, Limits, Table, short_list
 from apps.bulkio.reading.text import detect_delimiter, detect_encoding
 
 CSV_EXTENSIONS = {".csv", ".tsv", ".txt"}
@@ -23,6 +23,7 @@ _NOT_BLANK = re.compile(rb"\S")
 
 __all__ = [
     "FileRejected",
+    "KeepColumn",
     "Limits",
     "Table",
     "cell_text",
@@ -42,8 +43,13 @@ def read_table(
     max_columns: int | None = None,
     max_cells: int | None = None,
     max_unpacked_bytes: int | None = None,
+    keep_column: KeepColumn | None = None,
 ) -> Table:
-    """Limits not given come from the SMS_BULKIO_* settings."""
+    """Limits not given come from the SMS_BULKIO_* settings.
+
+    ``keep_column``: which columns to keep, by name; the others are read, counted against
+    the limits and dropped, so their cells cost no memory (default: keep every column).
+    """
     extension = PurePath(filename or "").suffix.lower()
     if extension not in CSV_EXTENSIONS | EXCEL_EXTENSIONS:
         raise FileRejected(
@@ -68,11 +74,11 @@ def read_table(
     if extension == ".xlsx":
         from apps.bulkio.reading.xlsx import read_xlsx
 
-        return read_xlsx(data, limits)
+        return read_xlsx(data, limits, keep_column)
     if extension == ".xls":
         from apps.bulkio.reading.xls import read_xls
 
-        return read_xls(data, limits)
+        return read_xls(data, limits, keep_column)
     from apps.bulkio.reading.text import read_csv
 
-    return read_csv(data, limits)
+    return read_csv(data, limits, keep_column)

@@ -7,8 +7,9 @@ gigabytes of empty rows or cells otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -28,15 +29,23 @@ class FileRejected(Exception):
     """The file as a whole cannot be imported; the message is shown to the user."""
 
 
+# Whether a column is worth keeping, by its name: the importer keeps only the columns its
+# resource knows, so a file's extra columns never cost the memory of their cells.
+KeepColumn = Callable[[str], bool]
+
+
 @dataclass(frozen=True)
 class Table:
     format: str
     encoding: str | None
     delimiter: str | None
+    # The columns kept; without a KeepColumn, every column of the header row.
     headers: list[str]
     # (row number as the user sees it in the file — header is row 1, cells). A row has a
-    # cell for each header, and more only where the file has filled cells past them.
+    # cell for each kept header; when every column is kept, also the filled cells past them.
     rows: list[tuple[int, tuple[str, ...]]] = field(repr=False)
+    # The header row as the file has it, kept columns or not (for messages and previews).
+    file_headers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -121,12 +130,16 @@ class TableBuilder:
 
     Blank rows are skipped; the first non-blank row holds the column names. Every data row
     has a cell for each column named (padded with empty cells); empty cells past those are
-    dropped, so only filled cells make a row wider than the header.
+    dropped, so only filled cells make a row wider than the header. With ``keep_column``
+    only the cells of the columns it keeps are stored; the limits still count every cell.
     """
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, keep_column: KeepColumn | None = None):
         self.limits = limits
+        self.keep_column = keep_column
+        self.file_headers: list[str] | None = None
         self.headers: list[str] | None = None
+        self._pick: Callable[[Sequence[str]], tuple[str, ...]] | None = None
         self.columns = 0  # the header row's width, up to its last named column
         self.rows: list[tuple[int, tuple[str, ...]]] = []
         self.cells = 0
@@ -144,8 +157,7 @@ class TableBuilder:
         if width > limits.max_columns:
             raise too_many_columns(limits.max_columns)
         if self.headers is None:
-            self.headers = [self._header(cell) for cell in cells[:width]]
-            self.columns = width
+            self._start(cells[:width])
             return
         if len(self.rows) >= limits.max_rows:
             raise too_many_rows(limits.max_rows)
@@ -162,12 +174,29 @@ class TableBuilder:
         self.text_chars += sum(lengths)
         if self.text_chars > limits.max_text_chars:
             raise too_much_text(limits.max_text_chars)
+        if self._pick is not None:
+            cells = self._pick(cells)
         interned = self._interned
         if len(interned) < INTERN_LIMIT:
             kept = tuple(map(interned.setdefault, cells, cells))
         else:
             kept = tuple(map(interned.get, cells, cells))
         self.rows.append((number, kept))
+
+    def _start(self, cells: Sequence[str]) -> None:
+        self.file_headers = [self._header(cell) for cell in cells]
+        self.columns = len(cells)
+        if self.keep_column is None:
+            self.headers = self.file_headers
+            return
+        kept = [i for i, name in enumerate(self.file_headers) if name and self.keep_column(name)]
+        self.headers = [self.file_headers[i] for i in kept]
+        if len(kept) == 1:
+            index = kept[0]
+            self._pick = lambda cells: (cells[index],)
+        else:
+            # itemgetter() of no index is an error; of several it returns their tuple.
+            self._pick = itemgetter(*kept) if kept else (lambda cells: ())
 
     @staticmethod
     def _header(cell: str) -> str:
@@ -176,8 +205,8 @@ class TableBuilder:
         return name if len(name) <= MAX_HEADER_CHARS else name[: MAX_HEADER_CHARS - 1] + "…"
 
     def table(self, format: str, encoding: str | None, delimiter: str | None) -> Table:
-        if not self.headers or not any(self.headers):
+        if not self.file_headers or not any(self.file_headers):
             raise FileRejected(_("The first row must hold the column names, but it is empty."))
         if not self.rows:
             raise FileRejected(_("The file has a header row but no data rows."))
-        return Table(format, encoding, delimiter, self.headers, self.rows)
+        return Table(format, encoding, delimiter, self.headers, self.rows, self.file_headers)

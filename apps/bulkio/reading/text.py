@@ -19,6 +19,7 @@ from apps.bulkio.reading.limits import (
     MAX_CELL_CHARS,
     MAX_ROW_CHARS,
     FileRejected,
+    KeepColumn,
     Limits,
     Table,
     TableBuilder,
@@ -99,12 +100,12 @@ def detect_delimiter(sample: str) -> str:
     return max(DELIMITERS, key=lambda delimiter: (score(delimiter), -DELIMITERS.index(delimiter)))
 
 
-def read_csv(data: bytes, limits: Limits) -> Table:
+def read_csv(data: bytes, limits: Limits, keep_column: KeepColumn | None = None) -> Table:
     encoding = detect_encoding(data)
     try:
         delimiter = detect_delimiter(_decode_sample(data, encoding))
         lines = _Lines(data, encoding, delimiter, limits.max_columns)
-        builder = TableBuilder(limits)
+        builder = TableBuilder(limits, keep_column)
         reader = csv.reader(lines, delimiter=delimiter)
         for cells in reader:
             if cells:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from apps.bulkio.reading.cells import cell_text
 from apps.bulkio.reading.limits import (
     FileRejected,
+    KeepColumn,
     Limits,
     Table,
     TableBuilder,
@@ -47,7 +48,7 @@ class _Silent:
         pass
 
 
-def read_xls(data: bytes, limits: Limits) -> Table:
+def read_xls(data: bytes, limits: Limits, keep_column: KeepColumn | None = None) -> Table:
     import xlrd
     from xlrd.biffh import XL_WORKBOOK_GLOBALS
     from xlrd.book import Book
@@ -66,7 +67,7 @@ def read_xls(data: bytes, limits: Limits) -> Table:
             raise damaged()
         _check_sheet(book.mem, book._sh_abs_posn[0], book.stream_len, limits)
         sheet = book.sheet_by_index(0)
-        return _rows(book, sheet, limits)
+        return _rows(book, sheet, limits, keep_column)
     except FileRejected:
         raise
     except Exception:  # xlrd raises XLRDError, CompDocError, struct and assertion errors…
@@ -127,10 +128,10 @@ def _check_sheet(mem, position: int, end: int, limits: Limits) -> None:
         raise too_many_cells(limits.max_cells)
 
 
-def _rows(book, sheet, limits: Limits) -> Table:
+def _rows(book, sheet, limits: Limits, keep_column: KeepColumn | None) -> Table:
     import xlrd
 
-    builder = TableBuilder(limits)
+    builder = TableBuilder(limits, keep_column)
     date_type, datemode = xlrd.XL_CELL_DATE, book.datemode
     as_datetime = xlrd.xldate.xldate_as_datetime
     values, types = sheet._cell_values, sheet._cell_types

@@ -28,6 +28,7 @@ from apps.bulkio.reading.cells import cell_text
 from apps.bulkio.reading.limits import (
     MAX_CELL_CHARS,
     FileRejected,
+    KeepColumn,
     Limits,
     Table,
     TableBuilder,
@@ -87,11 +88,11 @@ def bad_reference(reference: str) -> FileRejected:
     )
 
 
-def read_xlsx(data: bytes, limits: Limits) -> Table:
+def read_xlsx(data: bytes, limits: Limits, keep_column: KeepColumn | None = None) -> Table:
     _check_directory(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return _Workbook(archive, limits).read()
+            return _Workbook(archive, limits, keep_column).read()
     except _DAMAGED_ERRORS:
         raise damaged() from None
 
@@ -116,7 +117,10 @@ def _refuse_dtd(*_args) -> None:
 
 
 class _Workbook:
-    def __init__(self, archive: zipfile.ZipFile, limits: Limits):
+    def __init__(
+        self, archive: zipfile.ZipFile, limits: Limits, keep_column: KeepColumn | None = None
+    ):
+        self.keep_column = keep_column
         self.archive = archive
         self.limits = limits
         self.unpacked = 0
@@ -143,7 +147,7 @@ class _Workbook:
         strings = _SharedStrings()
         if strings_path := relations.by_type.get("sharedStrings"):
             self._parse(strings_path, strings, optional=True)
-        builder = TableBuilder(self.limits)
+        builder = TableBuilder(self.limits, self.keep_column)
         sheet = _Sheet(
             builder,
             strings,
