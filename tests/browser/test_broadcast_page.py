@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import chromium
-from tests.support import livestack
+from tests.support.livesite import live_site, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,31 +47,12 @@ print(json.dumps({{"course": course.pk}}))
 
 @pytest.fixture
 def site(tmp_path):
-    if not Path(chromium.CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {chromium.CHROMIUM}")
-    # No REDIS_URL: one daphne process, the in-memory channel layer carries the push.
-    env = livestack.site_env(tmp_path, "", DJANGO_ALLOW_ASYNC_UNSAFE="true")
-    livestack.migrate(env)
-    ids = livestack.run_python(env, SETUP)
-    port = livestack.free_port()
-    process = livestack.start_daphne(env, port)
-    yield {"url": f"http://127.0.0.1:{port}", "ids": ids}
-    livestack.stop(process)
+    with live_site(tmp_path, SETUP) as site:
+        yield site
 
 
 def _signed_in(browser, url: str, username: str):
-    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.goto(url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
-    return context, page, errors
+    return signed_in(browser, url, username, PASSWORD)
 
 
 def test_broadcast_page_sends_and_the_student_sees_it_live(site):

@@ -5,6 +5,7 @@ integration tests and the WebSocket load benchmark. Nothing here runs in product
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,6 +76,20 @@ def run_python(env: dict[str, str], code: str, timeout: float = 300) -> object:
 
 
 def migrate(env: dict[str, str]) -> None:
+    """Bring the site's database to the latest migration.
+
+    A site on the default SQLite file gets a copy of a database migrated once per set of
+    migrations (10 s saved per site); PostgreSQL sites migrate for real.
+    """
+    if env.get("DATABASE_URL"):
+        _run_migrate(env)
+        return
+    target = Path(env["SMS_VAR_DIR"]) / "sms.sqlite3"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_sqlite(env), target)
+
+
+def _run_migrate(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
         env=env,
@@ -81,6 +97,20 @@ def migrate(env: dict[str, str]) -> None:
         check=True,
         timeout=600,
     )
+
+
+def _migrated_sqlite(env: dict[str, str]) -> Path:
+    digest = hashlib.sha256()
+    # The app's migrations and the pinned packages (whose own migrations come with them).
+    for path in [*sorted(BASE_DIR.glob("apps/*/migrations/*.py")), BASE_DIR / "requirements.txt"]:
+        digest.update(path.name.encode() + path.read_bytes())
+    template = Path(tempfile.gettempdir()) / f"sms-migrated-{digest.hexdigest()[:16]}.sqlite3"
+    if not template.exists():
+        # Built aside and renamed into place: parallel test processes never see half of it.
+        with tempfile.TemporaryDirectory() as scratch:
+            _run_migrate({**env, "SMS_VAR_DIR": scratch})
+            os.replace(Path(scratch) / "sms.sqlite3", template)
+    return template
 
 
 CREATE_USERS = """
