@@ -488,6 +488,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_email_digests",
         "schedule": 3600.0,
     },
+    # Unread notifications past their user's delay become one email (expires: a worker
+    # that was away runs it once, not once per missed minute).
+    "notifications-escalate-unread": {
+        "task": "notifications.escalate_unread",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Bulk import/export (apps/bulkio) -----------------------------------------------------
@@ -524,3 +531,10 @@ SMS_ANALYTICS_WARM_USERS = int(os.environ.get("SMS_ANALYTICS_WARM_USERS", "200")
 # A student sees how they compare with a course (its average, their percentile) only when
 # at least this many students of it have a final grade.
 SMS_PRIVACY_MIN_GROUP = max(2, int(os.environ.get("SMS_PRIVACY_MIN_GROUP", "5")))
+# The teachers' weekly digest email: Mondays 07:00 in CELERY_TIMEZONE (the site's time).
+from celery.schedules import crontab  # noqa: E402 - kept with the entry it builds
+
+CELERY_BEAT_SCHEDULE["analytics-send-teacher-digests"] = {
+    "task": "analytics.send_teacher_digests",
+    "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+}

@@ -5,6 +5,7 @@ the importer refuse the same bad data with the same message. Writes go through
 ``apps.academics.services``; the constraints here are the last line of defence.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -45,6 +46,40 @@ class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
 
 
 AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
+
+
+class NewUUID(models.Func):
+    """A random (version 4) UUID made by the database: the column default of ``sourced_id``,
+    so rows inserted past the ORM (the demo seed's raw inserts) get one of their own."""
+
+    output_field = models.UUIDField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"NewUUID is not available on {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "gen_random_uuid()", []
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # 32 hex digits, as Django stores a UUID on SQLite, with the version-4 bits set.
+        return (
+            "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || "
+            "substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || "
+            "hex(randomblob(6)))",
+            [],
+        )
+
+
+def sourced_id_field():
+    """The OneRoster ``sourcedId`` of a record (apps.bulkio.oneroster): stable across
+    exports, never edited; not kept in the history (it never changes)."""
+    return models.UUIDField(
+        _("OneRoster sourcedId"),
+        unique=True,
+        default=uuid.uuid4,
+        db_default=NewUUID(),
+        editable=False,
+    )
 
 
 class SoftDeleteModel(models.Model):
@@ -105,8 +140,9 @@ class Student(SoftDeleteModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    sourced_id = sourced_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "sourced_id"])
 
     class Meta(SoftDeleteModel.Meta):
         verbose_name = _("student")
@@ -156,6 +192,13 @@ class Student(SoftDeleteModel):
         self.mobile_phone = normalise_phone(self.mobile_phone)
 
 
+class GradePosting(models.TextChoices):
+    """When students see a course's grades (SPEC §7): at once, or when the teacher posts."""
+
+    AUTOMATIC = "automatic", _("Automatic: students see each grade as soon as it is saved")
+    MANUAL = "manual", _("Manual: grades stay hidden until the teacher posts them")
+
+
 class Course(SoftDeleteModel):
     course_code = models.CharField(
         _("course code"), max_length=30, validators=[validate_course_code]
@@ -184,6 +227,16 @@ class Course(SoftDeleteModel):
         _("periods per week"), null=True, blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
+    grade_posting = models.CharField(
+        _("grade posting"),
+        max_length=10,
+        choices=GradePosting.choices,
+        default=GradePosting.AUTOMATIC,
+        help_text=_(
+            "Manual: new and changed grades stay hidden from students until a teacher "
+            "posts them. Switching back to automatic posts every hidden grade."
+        ),
+    )
     teachers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("teachers"),
@@ -193,8 +246,9 @@ class Course(SoftDeleteModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    sourced_id = sourced_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[teachers])
+    history = HistoricalRecords(excluded_fields=["updated_at", "sourced_id"], m2m_fields=[teachers])
 
     class Meta(SoftDeleteModel.Meta):
         verbose_name = _("course")
@@ -269,8 +323,9 @@ class Enrollment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    sourced_id = sourced_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "sourced_id"])
 
     objects = EnrollmentQuerySet.as_manager()
 
@@ -426,10 +481,16 @@ class Grade(models.Model):
         validators=[validate_record_date, validate_not_future],
     )
     notes = models.TextField(_("notes"), blank=True)
+    # When the student could first see this value; empty while it is hidden (a course
+    # with manual posting, ``apps.academics.posting``). Posted unless a writer says not.
+    posted_at = models.DateTimeField(
+        _("posted at"), null=True, blank=True, default=timezone.now, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    sourced_id = sourced_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "sourced_id"])
 
     class Meta:
         verbose_name = _("grade")
@@ -459,6 +520,12 @@ class Grade(models.Model):
             models.Index(fields=["student", "date_assigned"], name="grade_student_date_idx"),
             # Also the keyset of the API's cursor pages (date, then id): sms/api.py.
             models.Index(fields=["date_assigned", "id"], name="grade_date_id_idx"),
+            # The few hidden grades of a course: counted on the grid, posted in one UPDATE.
+            models.Index(
+                fields=["course", "assignment_name"],
+                condition=Q(posted_at__isnull=True),
+                name="grade_hidden_idx",
+            ),
         ]
 
     def __str__(self) -> str:

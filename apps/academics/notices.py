@@ -5,7 +5,8 @@ these rules turn it into notices and hand them, with resolved user ids, to the d
 service (``apps.notifications.services.notify_many``), which knows no school rule:
 
 * a grade posted or changed: its student, once per course and transaction ("5 new
-  grades in INF101" for an import, never one notice per row);
+  grades in INF101" for an import, never one notice per row); a hidden grade (a course
+  with manual posting) only when the teacher posts it;
 * an absence: its student, once per course and transaction; the course's teachers when
   the student's attendance rate falls below the threshold or the absences in a row reach
   the limit (``SMS_NOTIFY_ATTENDANCE_THRESHOLD``, ``SMS_NOTIFY_CONSECUTIVE_ABSENCES``);
@@ -24,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -33,7 +33,7 @@ from apps.academics.grading import attendance_rate
 from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
 from apps.accounts.models import Role, User
 from apps.notifications.models import NotificationKind
-from apps.notifications.services import Notice, notify_many, withdraw_unread
+from apps.notifications.services import Notice, in_each_language, notify_many, withdraw_unread
 
 logger = logging.getLogger(__name__)
 
@@ -121,11 +121,11 @@ def on_records_changed(sender, change: changes.Change, **kwargs) -> None:
     for origin in change.reverted_origins:
         withdraw_unread(origin=origin)
     notices: list[Notice] = []
-    with translation.override(settings.LANGUAGE_CODE):  # stored once, in the site language
-        if change.grades_posted:
-            notices.extend(grade_notices(change.grades_posted, origin=change.origin))
-        if change.absences:
-            notices.extend(absence_notices(change.absences, origin=change.origin))
+    # The texts are lazy: notify_many renders them once per recipients' language.
+    if change.grades_posted:
+        notices.extend(grade_notices(change.grades_posted, origin=change.origin))
+    if change.absences:
+        notices.extend(absence_notices(change.absences, origin=change.origin))
     if notices:
         notify_many(notices)
 
@@ -139,7 +139,10 @@ def grade_notices(grades_posted: dict[int, bool], *, origin: str = "") -> list[N
     """One notice per student and course: the grade itself, or how many there were."""
     groups: dict[tuple[int, int], list[dict]] = defaultdict(list)
     for chunk in _chunks(grades_posted):
-        rows = Grade.objects.filter(pk__in=chunk, student__user__isnull=False).values(
+        # A hidden grade (manual posting) is told when posted, never before.
+        rows = Grade.objects.filter(
+            pk__in=chunk, student__user__isnull=False, posted_at__isnull=False
+        ).values(
             "pk",
             "student_id",
             "student__user_id",
@@ -180,11 +183,16 @@ def _grade_notice(user_id: int, rows: list[dict], grades_posted, origin: str) ->
             "grade": f"{first['grade'].normalize():f}",
             "max": f"{first['max_grade'].normalize():f}",
         }
-        title = (
-            _("Grade updated in %(course)s: %(assignment)s %(grade)s/%(max)s")
-            if updated
-            else _("New grade in %(course)s: %(assignment)s %(grade)s/%(max)s")
-        ) % params
+        title = in_each_language(
+            lambda: (
+                (
+                    _("Grade updated in %(course)s: %(assignment)s %(grade)s/%(max)s")
+                    if updated
+                    else _("New grade in %(course)s: %(assignment)s %(grade)s/%(max)s")
+                )
+                % params
+            )
+        )
         data.update(
             grade_id=first["pk"],
             assignment_name=first["assignment_name"],
@@ -195,23 +203,7 @@ def _grade_notice(user_id: int, rows: list[dict], grades_posted, origin: str) ->
         )
     else:
         updated = sum(1 for row in rows if grades_posted[row["pk"]])
-        new = len(rows) - updated
-        if not updated:
-            title = ngettext(
-                "%(count)d new grade in %(course)s", "%(count)d new grades in %(course)s", new
-            ) % {"count": new, "course": course_code}
-        elif not new:
-            title = ngettext(
-                "%(count)d grade updated in %(course)s",
-                "%(count)d grades updated in %(course)s",
-                updated,
-            ) % {"count": updated, "course": course_code}
-        else:
-            title = _("%(new)d new and %(updated)d updated grades in %(course)s") % {
-                "new": new,
-                "updated": updated,
-                "course": course_code,
-            }
+        title = in_each_language(lambda: _grades_title(len(rows) - updated, updated, course_code))
         data.update(updated=bool(updated))
     return Notice(
         user_ids=[user_id],
@@ -221,6 +213,24 @@ def _grade_notice(user_id: int, rows: list[dict], grades_posted, origin: str) ->
         data=data,
         origin=origin,
     )
+
+
+def _grades_title(new: int, updated: int, course_code: str) -> str:
+    if not updated:
+        return ngettext(
+            "%(count)d new grade in %(course)s", "%(count)d new grades in %(course)s", new
+        ) % {"count": new, "course": course_code}
+    if not new:
+        return ngettext(
+            "%(count)d grade updated in %(course)s",
+            "%(count)d grades updated in %(course)s",
+            updated,
+        ) % {"count": updated, "course": course_code}
+    return _("%(new)d new and %(updated)d updated grades in %(course)s") % {
+        "new": new,
+        "updated": updated,
+        "course": course_code,
+    }
 
 
 # --- Absences --------------------------------------------------------------------------------
@@ -344,7 +354,9 @@ def _absence_notices_for(
     # Once per run: when the new absences made it reach the limit, not at every one after.
     reached = any(length >= limit > before_part for length, before_part in runs)
     new_marks = [(pk, date) for pk, status, date in history.marks if pk in history.new_absences]
-    message = _alert_message(rate_now, run_now, crossed, reached, threshold)
+    message = in_each_language(
+        lambda: _alert_message(rate_now, run_now, crossed, reached, threshold)
+    )
     data = {
         "attendance_ids": [pk for pk, _date in new_marks],
         "course_id": course.pk,
@@ -358,17 +370,7 @@ def _absence_notices_for(
         data.update(attendance_id=new_marks[0][0], date=new_marks[0][1].isoformat())
     notices = []
     if notify_student:
-        if len(new_marks) == 1:
-            title = _("Absence recorded in %(course)s on %(date)s") % {
-                "course": course.course_code,
-                "date": new_marks[0][1].isoformat(),
-            }
-        else:
-            title = ngettext(
-                "%(count)d absence recorded in %(course)s",
-                "%(count)d absences recorded in %(course)s",
-                len(new_marks),
-            ) % {"count": len(new_marks), "course": course.course_code}
+        title = in_each_language(lambda: _absences_title(new_marks, course.course_code))
         notices.append(
             Notice(
                 user_ids=[student.user_id],
@@ -384,17 +386,34 @@ def _absence_notices_for(
             Notice(
                 user_ids=teachers[course.pk],
                 kind=NotificationKind.ATTENDANCE_ALERT,
-                title=_("Attendance alert: %(name)s in %(course)s")
-                % {
-                    "name": f"{student.last_name} {student.first_name}",
-                    "course": course.course_code,
-                },
+                title=in_each_language(
+                    lambda: (
+                        _("Attendance alert: %(name)s in %(course)s")
+                        % {
+                            "name": f"{student.last_name} {student.first_name}",
+                            "course": course.course_code,
+                        }
+                    )
+                ),
                 message=message,
                 data={**data, "below_threshold": crossed, "threshold": threshold},
                 origin=origin,
             )
         )
     return notices
+
+
+def _absences_title(new_marks: list, course_code: str) -> str:
+    if len(new_marks) == 1:
+        return _("Absence recorded in %(course)s on %(date)s") % {
+            "course": course_code,
+            "date": new_marks[0][1].isoformat(),
+        }
+    return ngettext(
+        "%(count)d absence recorded in %(course)s",
+        "%(count)d absences recorded in %(course)s",
+        len(new_marks),
+    ) % {"count": len(new_marks), "course": course_code}
 
 
 def _alert_message(rate, run: int, crossed: bool, reached: bool, threshold: float) -> str:

@@ -109,7 +109,12 @@ def enrollments_for(user: User | None) -> QuerySet[Enrollment]:
 
 
 def grades_for(user: User | None) -> QuerySet[Grade]:
-    return _records_for(Grade, user)
+    """A student sees posted grades only (``apps.academics.posting``); staff see hidden
+    ones too, to post them."""
+    queryset = _records_for(Grade, user)
+    if role_of(user) == Role.STUDENT:
+        queryset = queryset.filter(posted_at__isnull=False)
+    return queryset
 
 
 def attendance_for(user: User | None) -> QuerySet[Attendance]:

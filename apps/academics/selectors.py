@@ -164,6 +164,7 @@ class GradeColumn:
     max_grade: Decimal
     date_assigned: dt.date | None
     pending: bool = False
+    hidden: int = 0  # grades of this assignment waiting to be posted
 
 
 @dataclass
@@ -181,11 +182,40 @@ class GradeRow:
     result: grading.CourseResult | None
 
 
+@dataclass(frozen=True)
+class HiddenGrades:
+    """A course's grades that students cannot see yet (manual posting): how many, and the
+    categories they are in (one name per category key, for "post this category")."""
+
+    total: int = 0
+    categories: tuple[str, ...] = ()
+
+
+def hidden_summary(pairs) -> HiddenGrades:
+    """From (assignment, category) pairs of hidden grades."""
+    total = 0
+    categories: dict[str, str] = {}
+    for _assignment, category in pairs:
+        total += 1
+        categories.setdefault(grading.category_key(category), category)
+    return HiddenGrades(total, tuple(sorted(categories.values(), key=str.lower)))
+
+
+def hidden_grades(course: Course) -> HiddenGrades:
+    """The course's hidden grades, counted in one query (its partial index)."""
+    return hidden_summary(
+        Grade.objects.filter(course=course, posted_at__isnull=True)
+        .order_by()
+        .values_list("assignment_name", "category")
+    )
+
+
 @dataclass
 class GradeGrid:
     course: Course
     columns: list[GradeColumn]
     rows: list[GradeRow]
+    hidden: HiddenGrades = field(default_factory=HiddenGrades)
 
 
 def grade_columns(
@@ -193,12 +223,21 @@ def grade_columns(
 ) -> list[GradeColumn]:
     """Columns from the grades already given, then the new ones not yet graded."""
     first: dict[str, Grade] = {}
+    hidden: dict[str, int] = {}
     for grade in grades:
         seen = first.get(grade.assignment_name)
         if seen is None or (grade.date_assigned, grade.pk) < (seen.date_assigned, seen.pk):
             first[grade.assignment_name] = grade
+        if grade.posted_at is None:
+            hidden[grade.assignment_name] = hidden.get(grade.assignment_name, 0) + 1
     columns = [
-        GradeColumn(g.assignment_name, g.category, g.max_grade, g.date_assigned)
+        GradeColumn(
+            g.assignment_name,
+            g.category,
+            g.max_grade,
+            g.date_assigned,
+            hidden=hidden.get(g.assignment_name, 0),
+        )
         for g in first.values()
     ]
     columns.sort(key=lambda column: (column.date_assigned or dt.date.min, column.name.lower()))
@@ -239,7 +278,10 @@ def grade_grid(course: Course, *, pending: list[GradeColumn] | None = None) -> G
         )
         for student in students
     ]
-    return GradeGrid(course=course, columns=columns, rows=rows)
+    hidden = hidden_summary(
+        (grade.assignment_name, grade.category) for grade in grades if grade.posted_at is None
+    )
+    return GradeGrid(course=course, columns=columns, rows=rows, hidden=hidden)
 
 
 # --- Attendance sheet ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.academics import changes
+from apps.academics import changes, posting
 from apps.academics.models import (
     Attendance,
     Course,
@@ -26,6 +26,7 @@ from apps.academics.models import (
     Enrollment,
     EnrollmentStatus,
     Grade,
+    GradePosting,
     Student,
 )
 from apps.accounts.models import Role, User
@@ -37,7 +38,7 @@ STUDENT_FIELDS = {
 }  # fmt: skip
 COURSE_FIELDS = {
     "course_code", "course_name", "semester", "credits", "description", "evaluation_rules",
-    "absence_penalty", "hours_per_week", "periods_per_week", "is_active",
+    "absence_penalty", "hours_per_week", "periods_per_week", "is_active", "grade_posting",
 }  # fmt: skip
 ENROLLMENT_FIELDS = {"enrolled_at", "status"}
 GRADE_FIELDS = {
@@ -123,10 +124,18 @@ def course_create(
 def course_update(
     *, course: Course, actor: User | None, teachers: Iterable[User] | None = None, **data: Any
 ) -> Course:
+    """Change a course. Switching its grade posting from manual to automatic posts every
+    hidden grade (each student told once), so no grade stays hidden under automatic."""
+    was_manual = data.get("grade_posting") == GradePosting.AUTOMATIC and (
+        # The stored policy: the admin's form has already set the new one on the instance.
+        Course.all_objects.filter(pk=course.pk, grade_posting=GradePosting.MANUAL).exists()
+    )
     _assign(course, data, COURSE_FIELDS)
     _save(course, actor=actor)
     if teachers is not None:
         course_set_teachers(course=course, teachers=teachers, actor=actor)
+    if was_manual:
+        posting.grades_post(course=course, actor=actor)
     return course
 
 
@@ -206,6 +215,7 @@ def grade_create(
         grade=grade,
     )
     _assign(record, data, GRADE_FIELDS)
+    record.posted_at = posting.posted_at_for_new(course.grade_posting, timezone.now())
     _save(record, actor=actor)
     _announce_grade(record, actor=actor, updated=False)
     return record
@@ -242,18 +252,40 @@ def grade_record(
 @transaction.atomic
 def grade_update(*, grade_obj: Grade, actor: User | None, **data: Any) -> Grade:
     _assign(grade_obj, data, GRADE_FIELDS)
+    policy = grade_obj.course.grade_posting
+    if policy == GradePosting.AUTOMATIC or _grade_changed(grade_obj):
+        grade_obj.posted_at = posting.posted_at_for_change(
+            policy, grade_obj.posted_at, timezone.now()
+        )
     _save(grade_obj, actor=actor)
     _announce_grade(grade_obj, actor=actor, updated=True)
     return grade_obj
 
 
+def _grade_changed(grade_obj: Grade) -> bool:
+    """Whether any value differs from the stored row (read again: the admin's form has
+    already set the new values on the instance)."""
+    stored = Grade.objects.filter(pk=grade_obj.pk).values(*GRADE_FIELDS).first()
+    if stored is None:
+        return True
+    try:
+        return any(
+            Grade._meta.get_field(name).to_python(getattr(grade_obj, name)) != value
+            for name, value in stored.items()
+        )
+    except ValidationError:
+        return True  # refused by the save that follows anyway
+
+
 def _announce_grade(record: Grade, *, actor: User | None, updated: bool) -> None:
+    """The change hook hears of the grade; the student only when it is posted (visible)."""
+    posted = {record.pk: updated} if record.posted_at is not None else {}
     changes.record_change(
         kinds=[changes.GRADE],
         student_ids=[record.student_id],
         course_ids=[record.course_id],
         actor=actor,
-        grades_posted={record.pk: updated},
+        grades_posted=posted,
     )
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("courses/<int:course_id>/", views.course_roster, name="course_roster"),
     path("courses/<int:course_id>/grades/", views.grade_grid, name="grade_grid"),
     path("courses/<int:course_id>/grades/cell/", views.grade_cell, name="grade_cell"),
+    path("courses/<int:course_id>/grades/post/", views.grade_post, name="grade_post"),
     path(
         "courses/<int:course_id>/grades/columns/", views.grade_column_add, name="grade_column_add"
     ),

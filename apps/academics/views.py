@@ -21,9 +21,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.academics import grading, scoping, selectors, services
+from apps.academics import grading, posting, scoping, selectors, services
 from apps.academics.filtering import page_number, search_text
 from apps.academics.forms import (
     MAX_PERIOD,
@@ -32,7 +33,7 @@ from apps.academics.forms import (
     GradeCellForm,
     slot_or_default,
 )
-from apps.academics.models import AttendanceStatus, Course, Grade
+from apps.academics.models import AttendanceStatus, Course, Grade, GradePosting
 from apps.academics.selectors import GradeCell, GradeColumn
 from apps.accounts.models import Role
 
@@ -119,14 +120,28 @@ def _remember_column(request: HttpRequest, course: Course, column: GradeColumn) 
     request.session[PENDING_COLUMNS_KEY] = stored
 
 
-def _grid_page(request: HttpRequest, course: Course, form: AssignmentColumnForm | None = None):
+def _grid_page(
+    request: HttpRequest,
+    course: Course,
+    form: AssignmentColumnForm | None = None,
+    *,
+    template: str = "academics/grade_grid.html",
+    posting_message: str = "",
+):
     grid = selectors.grade_grid(course, pending=_pending_columns(request, course))
     if form is None:
         form = AssignmentColumnForm(
             course=course, existing_names={column.name for column in grid.columns}
         )
-    context = {"course": course, "grid": grid, "column_form": form}
-    return render(request, "academics/grade_grid.html", context)
+    context = {
+        "course": course,
+        "grid": grid,
+        "hidden": grid.hidden,
+        "manual_posting": course.grade_posting == GradePosting.MANUAL,
+        "column_form": form,
+        "posting_message": posting_message,
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -134,6 +149,40 @@ def _grid_page(request: HttpRequest, course: Course, form: AssignmentColumnForm 
 def grade_grid(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _teaching_course(request, course_id)
     return _grid_page(request, course)
+
+
+@login_required
+@require_POST
+def grade_post(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Post the course's hidden grades (all, one assignment's or one category's); htmx gets
+    the grid card again, with what was done."""
+    course = _teaching_course(request, course_id)
+    result = posting.grades_post(
+        course=course,
+        actor=request.user,
+        assignment=(request.POST.get("assignment") or "").strip()[:200] or None,
+        category=(request.POST.get("category") or "").strip()[:100] or None,
+    )
+    if result.posted:
+        text = (
+            ngettext("%(count)d grade posted.", "%(count)d grades posted.", result.posted)
+            % {"count": result.posted}
+            + " "
+            + ngettext(
+                "%(count)d student notified.",
+                "%(count)d students notified.",
+                result.students_notified,
+            )
+            % {"count": result.students_notified}
+        )
+    else:
+        text = _("There were no hidden grades to post.")
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect("academics:grade_grid", course_id=course.pk)
+    return _grid_page(
+        request, course, template="academics/_grade_grid_card.html", posting_message=text
+    )
 
 
 @login_required
@@ -228,6 +277,9 @@ def grade_cell(request: HttpRequest, course_id: int) -> HttpResponse:
         "result": result,
         "saved": not errors,
     }
+    if course.grade_posting == GradePosting.MANUAL:
+        # The posting bar's count follows the cell (out of band).
+        context.update(hidden=selectors.hidden_grades(course), manual_posting=True)
     return render(request, "academics/_grade_cell.html", context)
 
 

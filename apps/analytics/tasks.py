@@ -1,11 +1,18 @@
-"""Celery tasks of analytics: warming the common figures after a deploy or a rebuild."""
+"""Celery tasks of analytics: warming the common figures after a deploy or a rebuild, and
+the teachers' weekly digest emails."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from celery import shared_task
 from celery.signals import worker_ready
 from django.core.cache import cache
+from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.analytics.digest import teachers_with_courses
+from apps.analytics.digest_sending import send_teacher_digest as send_one
 from apps.analytics.warming import warm_common_figures
 
 # Several workers start together on a deploy; one warming run is enough.
@@ -33,3 +40,30 @@ def warm_figures() -> int:
 def warm_after_deploy(**_kwargs) -> None:
     """A worker that starts (a deploy, a restart) warms the figures the cache lost."""
     warm_figures.delay()
+
+
+# --- Teachers' weekly digest (beat: Mondays 07:00 site time) -------------------------------
+@shared_task(name="analytics.send_teacher_digests")
+def send_teacher_digests() -> int:
+    """Queue one digest email per active teacher with courses; returns how many."""
+    today = timezone.localdate().isoformat()
+    teacher_ids = list(teachers_with_courses().values_list("pk", flat=True))
+    for teacher_id in teacher_ids:
+        send_teacher_digest.delay(teacher_id, today)
+    return len(teacher_ids)
+
+
+# Idempotent per teacher and week (digest_sending records the week before sending and
+# gives it back when the send fails), so a retry or a second run never sends twice.
+# OSError covers the mail server's refusals (smtplib.SMTPException) and connection errors.
+@shared_task(
+    name="analytics.send_teacher_digest",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+)
+def send_teacher_digest(teacher_id: int, today: str) -> str:
+    teacher = User.objects.filter(pk=teacher_id, is_active=True).first()
+    if teacher is None:
+        return "gone"
+    return send_one(teacher, today=dt.date.fromisoformat(today)).status

@@ -6,4 +6,5 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("students/<int:pk>/", views.student, name="student"),
+    path("digest/", views.digest, name="digest"),
 ]

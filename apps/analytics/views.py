@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 from apps.academics import scoping
 from apps.academics.filtering import RecordFilters, parse_query
 from apps.accounts.models import Role
+from apps.analytics.digest import digest_for, digest_teacher, teachers_with_courses
 from apps.analytics.reports import report_payload
 from apps.analytics.selectors import RISK_LEVELS_FLAGGED, order_students
 from sms.api import MAX_DB_ID
@@ -142,3 +143,38 @@ def student(request, pk: int):
         "privacy_min_group": settings.SMS_PRIVACY_MIN_GROUP,
     }
     return render(request, "analytics/student.html", context, status=_status(request, errors))
+
+
+def _teacher_param(request) -> int | None:
+    """``?teacher=<id>``: None when absent; anything that names no user is a 404."""
+    value = request.GET.get("teacher", "")
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_DB_ID:
+        raise Http404
+    return int(value)
+
+
+@login_required
+def digest(request):
+    """The teachers' weekly "what changed" digest: a teacher's own, or (admins) the
+    digest of the teacher chosen with ``?teacher=<id>``."""
+    teacher_pk = _teacher_param(request)
+    is_admin = scoping.role_of(request.user) == Role.ADMIN
+    try:
+        teacher = digest_teacher(request.user, teacher_pk)
+    except PermissionError:
+        raise PermissionDenied from None
+    except LookupError:
+        if not (is_admin and teacher_pk is None):
+            raise Http404 from None
+        teacher = None  # an admin who has not chosen a teacher yet
+    context = {
+        "digest": digest_for(teacher) if teacher is not None else None,
+        "teacher": teacher,
+        "teachers": list(teachers_with_courses().only("pk", "username", "first_name", "last_name"))
+        if is_admin
+        else [],
+    }
+    template = "analytics/_digest_body.html" if request.htmx else "analytics/digest.html"
+    return render(request, template, context)

@@ -38,10 +38,16 @@ RESOURCE_COLUMNS: dict[str, dict[str, set[str]]] = {
             "αριθμός μητρώου",
             "αρ. μητρώου",
             "αριθμός μητρώου σπουδαστή",
+            "αριθμός μητρώου μαθητή",
             "κωδικός σπουδαστή",
+            "μητρώο",
         ),
-        "first_name": _aliases("first_name", "first name", "firstname", "given name", "όνομα"),
-        "last_name": _aliases("last_name", "last name", "lastname", "surname", "επώνυμο"),
+        "first_name": _aliases(
+            "first_name", "first name", "firstname", "given name", "όνομα", "όνομα μαθητή"
+        ),
+        "last_name": _aliases(
+            "last_name", "last name", "lastname", "surname", "επώνυμο", "επώνυμο μαθητή"
+        ),
         "email": _aliases(
             "email",
             "e-mail",
@@ -67,11 +73,13 @@ RESOURCE_COLUMNS: dict[str, dict[str, set[str]]] = {
             "κινητό",
             "κινητό τηλέφωνο",
             "τηλέφωνο κινητό",
+            "τηλ. κινητό",
+            "κιν. τηλέφωνο",
         ),
         "phone": _aliases(
             "phone", "telephone", "landline", "τηλέφωνο", "σταθερό", "σταθερό τηλέφωνο"
         ),
-        "study_year": _aliases("study_year", "study year", "year", "έτος σπουδών", "έτος"),
+        "study_year": _aliases("study_year", "study year", "year", "έτος σπουδών", "έτος", "τάξη"),
         "academic_year": _aliases(
             "academic_year",
             "academic year",
@@ -87,6 +95,7 @@ RESOURCE_COLUMNS: dict[str, dict[str, set[str]]] = {
             "enrollment date",
             "registration date",
             "ημερομηνία εγγραφής",
+            "ημ/νία εγγραφής",
         ),
         "is_active": _aliases("is_active", "active", "ενεργός", "ενεργή", "ενεργό"),
         "notes": _aliases("notes", "comments", "σημειώσεις", "παρατηρήσεις"),
@@ -204,8 +213,19 @@ def known_column(resource: str):
     return lambda header: header_key(header) in names
 
 
+# A registry report may have no registration number column: its rows are then matched to
+# the stored students by these names (apps.bulkio.importing.name_match).
+NAME_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "students": ("last_name", "first_name", "father_name"),
+}
+
+
 def missing_columns(resource: str, positions: dict[str, int]) -> list[str]:
-    return [name for name in REQUIRED_COLUMNS[resource] if name not in positions]
+    missing = [name for name in REQUIRED_COLUMNS[resource] if name not in positions]
+    names = NAME_KEY_COLUMNS.get(resource)
+    if missing and names and all(name in positions for name in names):
+        missing = [name for name in missing if name != "student_id"]
+    return missing
 
 
 # --- Cell values --------------------------------------------------------------------------

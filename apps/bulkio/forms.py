@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.academics import scoping
 from apps.academics.models import Course, Student
 from apps.bulkio.importing.resources import RESOURCES
-from apps.bulkio.models import ExportFormat, ImportMode, Resource
+from apps.bulkio.models import IMPORT_RESOURCES, ExportFormat, ImportMode, Resource
 
 # Columns that name a linked record by its natural key.
 LINK_COLUMNS = {"student_id": Student, "course_code": Course}
@@ -30,11 +30,11 @@ def column_choices(resource: str) -> list[tuple[str, str]]:
 
 
 class ImportUploadForm(forms.Form):
-    resource = forms.ChoiceField(label=_("What the file holds"), choices=Resource.choices)
+    resource = forms.ChoiceField(label=_("What the file holds"), choices=IMPORT_RESOURCES)
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (.csv, .tsv, .txt) or Excel (.xlsx, .xls)."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx,.xls"}),
+        help_text=_("CSV (.csv, .tsv, .txt) or Excel (.xlsx, .xls); OneRoster: the .zip."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx,.xls,.zip"}),
     )
     mode = forms.ChoiceField(
         label=_("When some rows have errors"),
@@ -50,7 +50,7 @@ class ImportUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         if resources is not None:
             self.fields["resource"].choices = [
-                (value, label) for value, label in Resource.choices if value in resources
+                (value, label) for value, label in IMPORT_RESOURCES if value in resources
             ]
 
 

@@ -15,6 +15,12 @@ class Resource(models.TextChoices):
     ATTENDANCE = "attendance", _("Attendance")
 
 
+# What an import can hold: a file of one record kind, or a OneRoster 1.1 zip of several
+# (import only: it is exported by an endpoint of its own, not as an export job).
+ONEROSTER = "oneroster"
+IMPORT_RESOURCES = [*Resource.choices, (ONEROSTER, _("OneRoster 1.1 (zip)"))]
+
+
 class ImportMode(models.TextChoices):
     ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
     SKIP_INVALID = "skip_invalid", _("Skip invalid rows")
@@ -38,7 +44,7 @@ class ImportJob(models.Model):
         on_delete=models.SET_NULL,
         related_name="import_jobs",
     )
-    resource = models.CharField(_("resource"), max_length=20, choices=Resource.choices)
+    resource = models.CharField(_("resource"), max_length=20, choices=IMPORT_RESOURCES)
     original_name = models.CharField(_("file name"), max_length=255)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)

@@ -23,7 +23,8 @@ from apps.bulkio.forms import ExportForm, ImportUploadForm, column_label
 from apps.bulkio.importing import jobs
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackOutOfScope
-from apps.bulkio.models import ImportStatus, Resource, ScheduledExport
+from apps.bulkio.models import IMPORT_RESOURCES, ImportStatus, ScheduledExport
+from apps.bulkio.oneroster import RESOURCE as ONEROSTER
 
 # What the preview's row actions mean to the person reading it.
 ACTION_LABELS = {
@@ -50,7 +51,7 @@ def _staff_only(request) -> None:
 
 
 def _allowed_resources(user) -> list[str]:
-    return [name for name in RESOURCES if jobs.can_import(user, name)]
+    return [name for name in (*RESOURCES, ONEROSTER) if jobs.can_import(user, name)]
 
 
 @login_required
@@ -72,8 +73,8 @@ def import_new(request):
             form.add_error("file", str(error))
         else:
             return redirect("bulkio:import_detail", pk=job.pk)
-    labels = dict(Resource.choices)
-    templates = [(name, labels.get(name, name)) for name in allowed]
+    labels = dict(IMPORT_RESOURCES)
+    templates = [(name, labels.get(name, name)) for name in allowed if name in RESOURCES]
     context = {"form": form, "resources": allowed, "templates": templates, "step": 1}
     return render(request, "bulkio/import_new.html", context)
 

@@ -1,58 +1,46 @@
-"""Notices about the user's own jobs (imports, exports), in the site language.
+"""Notices about the user's own jobs (imports, exports), in the recipient's language.
 
 The school's rules (grades, absences) live in ``apps.academics.notices``; these take
-plain arguments so any job runner can call them.
+plain arguments so any job runner can call them. The texts composed here are lazy
+(``services.in_each_language``): ``notify()`` renders them in the recipient's language
+(``NotificationPreference.language``, else the site language). A title passed in is
+stored as given: pass ``in_each_language(lambda: _(...) % params)`` for one that follows
+the recipient too.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from apps.accounts.models import User
 from apps.notifications.models import NotificationKind
-from apps.notifications.services import notify
+from apps.notifications.services import Text, in_each_language, notify
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def site_language() -> translation.override:
-    """Notification texts are stored once, for all their recipients, in the site language.
-
-    Whoever triggers an event (a teacher browsing in English, a Celery worker with no
-    language at all) the stored title and message come out the same: in LANGUAGE_CODE.
-    Callers that compose a title themselves do it inside ``with site_language():``.
-    """
+    """For a text composed once for everyone: in the site language, whoever triggers the
+    event (a teacher browsing in English, a Celery worker with no language at all)."""
     return translation.override(settings.LANGUAGE_CODE)
 
 
-def _in_site_language(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with site_language():
-            return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 # --- Import / export -------------------------------------------------------------------------
-@_in_site_language
 def import_finished(
-    *, user: User, title: str, link: str = "", counts: dict[str, int] | None = None
+    *, user: User, title: Text, link: str = "", counts: dict[str, int] | None = None
 ) -> None:
     counts = counts or {}
-    summary = ", ".join(
-        _("%(label)s: %(count)s") % {"label": _count_label(key), "count": value}
-        for key, value in counts.items()
+    summary = in_each_language(
+        lambda: ", ".join(
+            _("%(label)s: %(count)s") % {"label": _count_label(key), "count": value}
+            for key, value in counts.items()
+        )
     )
     notify(
         user_ids=[user.pk],
@@ -74,8 +62,7 @@ def _count_label(key: str) -> str:
     return labels.get(key, key)
 
 
-@_in_site_language
-def import_failed(*, user: User, title: str, error: str = "", link: str = "") -> None:
+def import_failed(*, user: User, title: Text, error: str = "", link: str = "") -> None:
     notify(
         user_ids=[user.pk],
         kind=NotificationKind.IMPORT_FAILED,
@@ -86,13 +73,12 @@ def import_failed(*, user: User, title: str, error: str = "", link: str = "") ->
     )
 
 
-@_in_site_language
-def export_ready(*, user: User, title: str, link: str, data: dict[str, Any] | None = None) -> None:
+def export_ready(*, user: User, title: Text, link: str, data: dict[str, Any] | None = None) -> None:
     notify(
         user_ids=[user.pk],
         kind=NotificationKind.EXPORT_READY,
         title=title,
-        message=_("Your file is ready to download."),
+        message=gettext_lazy("Your file is ready to download."),
         data={"download_url": link, **(data or {})},
         link=link,
     )

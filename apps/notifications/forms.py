@@ -2,6 +2,7 @@ import re
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +11,12 @@ from apps.academics.notices import course_audience_ids
 from apps.accounts.models import Role, User
 from apps.notifications.api.serializers import BroadcastSerializer
 from apps.notifications.links import LINK_MAX_LENGTH
-from apps.notifications.models import EmailDigest, NotificationKind, NotificationPreference
+from apps.notifications.models import (
+    ESCALATE_MAX_MINUTES,
+    EmailDigest,
+    NotificationKind,
+    NotificationPreference,
+)
 from apps.notifications.services import broadcast_audience
 
 # Kinds a role never receives: imports and exports are staff work, posted grades go to
@@ -30,7 +36,8 @@ def kinds_for(user) -> list[str]:
 
 
 class PreferenceForm(forms.Form):
-    """Two checkboxes per kind plus quiet hours and the digest choice."""
+    """Per kind: web, email and "email if unread"; quiet hours, the digest choice, the
+    escalation delay and the language of notifications and emails."""
 
     quiet_hours_start = forms.TimeField(
         label=_("Quiet hours from"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
@@ -39,21 +46,52 @@ class PreferenceForm(forms.Form):
         label=_("Quiet hours until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     email_digest = forms.ChoiceField(label=_("Email digest"), choices=EmailDigest.choices)
+    escalate_after_minutes = forms.IntegerField(
+        label=_("Email me unread notifications after (minutes)"),
+        required=False,
+        min_value=1,
+        max_value=ESCALATE_MAX_MINUTES,
+        help_text=_("For the kinds ticked “Email if unread”; leave empty to never email them."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of notifications and emails"),
+        required=False,
+        choices=[("", _("Site language")), *settings.LANGUAGES],
+    )
 
-    def __init__(self, *args, preference: NotificationPreference, kinds=None, **kwargs):
+    def __init__(
+        self, *args, preference: NotificationPreference, kinds=None, teacher=False, **kwargs
+    ):
         self.shown_kinds = list(kinds) if kinds is not None else list(NotificationKind.values)
         initial = {
             "quiet_hours_start": preference.quiet_hours_start,
             "quiet_hours_end": preference.quiet_hours_end,
             "email_digest": preference.email_digest,
+            "escalate_after_minutes": preference.escalate_after_minutes,
+            "language": preference.language,
         }
         for kind in self.shown_kinds:
             initial[f"{kind}__web"] = preference.wants(kind, "web")
             initial[f"{kind}__email"] = preference.wants(kind, "email")
+            initial[f"{kind}__escalate"] = kind in preference.escalate_kinds
         super().__init__(*args, initial=initial, **kwargs)
         for kind in self.shown_kinds:
             self.fields[f"{kind}__web"] = forms.BooleanField(required=False, label=_("Web"))
             self.fields[f"{kind}__email"] = forms.BooleanField(required=False, label=_("Email"))
+            self.fields[f"{kind}__escalate"] = forms.BooleanField(
+                required=False, label=_("Email if unread")
+            )
+        if teacher:
+            # The weekly "what changed" email of the teacher's courses (apps.analytics.digest).
+            self.fields["teacher_digest"] = forms.BooleanField(
+                required=False,
+                initial=preference.teacher_digest,
+                label=_("Weekly digest of my courses"),
+                help_text=_(
+                    "On Monday mornings: new at-risk students, grade drops, attendance "
+                    "slips and assignments with missing grades."
+                ),
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -63,10 +101,16 @@ class PreferenceForm(forms.Form):
 
     def rows(self):
         return [
-            (label, self[f"{kind}__web"], self[f"{kind}__email"])
+            (label, self[f"{kind}__web"], self[f"{kind}__email"], self[f"{kind}__escalate"])
             for kind, label in NotificationKind.choices
             if kind in self.shown_kinds
         ]
+
+    def escalate_kinds(self, preference: NotificationPreference) -> list[str]:
+        """The kinds ticked here, plus those chosen by API that this page does not show."""
+        hidden = [kind for kind in preference.escalate_kinds if kind not in self.shown_kinds]
+        ticked = [kind for kind in self.shown_kinds if self.cleaned_data[f"{kind}__escalate"]]
+        return hidden + ticked
 
     def kinds(self) -> dict[str, dict[str, bool]]:
         return {

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +34,10 @@ class EmailState(models.TextChoices):
     NONE = "", _("No email")
     PENDING = "pending", _("Waiting to be emailed")
     SENT = "sent", _("Emailed")
+
+
+# Kinds that cannot wait: their emails (per-kind and escalation) ignore quiet hours.
+URGENT_KINDS = frozenset({NotificationKind.ATTENDANCE_ALERT})
 
 
 class EmailDigest(models.TextChoices):
@@ -67,6 +73,9 @@ class Notification(models.Model):
     email_state = models.CharField(
         _("email state"), max_length=8, choices=EmailState.choices, default="", blank=True
     )
+    # When an unread row of a kind its recipient escalates becomes one email (set by
+    # notify(), cleared when read or emailed): the escalation task reads only these rows.
+    escalate_at = models.DateTimeField(_("escalate at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -87,6 +96,12 @@ class Notification(models.Model):
                 name="notif_email_pending_idx",
                 condition=models.Q(email_state="pending"),
             ),
+            # The escalation task's "due now": only rows waiting to escalate are indexed.
+            models.Index(
+                fields=["escalate_at"],
+                name="notif_escalate_due_idx",
+                condition=models.Q(escalate_at__isnull=False),
+            ),
             # The broadcast page's "recent broadcasts": the latest send times, then their
             # rows counted from the index alone, without reading the rest of the table.
             models.Index(
@@ -102,6 +117,17 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+ESCALATE_MAX_MINUTES = 7 * 24 * 60
+
+
+def validate_kind_list(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(kind, str) for kind in value):
+        raise ValidationError(_("Give a list of notification kinds."))
+    unknown = sorted(set(value) - set(NotificationKind.values))
+    if unknown:
+        raise ValidationError(_("Unknown kinds: %(kinds)s") % {"kinds": ", ".join(unknown)})
 
 
 class NotificationPreference(models.Model):
@@ -120,6 +146,30 @@ class NotificationPreference(models.Model):
         _("email digest"), max_length=8, choices=EmailDigest.choices, default=EmailDigest.NEVER
     )
     last_digest_at = models.DateTimeField(_("last digest sent"), null=True, blank=True)
+    # Unread in-app notifications of these kinds become one email after this many minutes
+    # (null: never).
+    escalate_after_minutes = models.PositiveIntegerField(
+        _("email unread notifications after (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(ESCALATE_MAX_MINUTES)],
+    )
+    escalate_kinds = models.JSONField(
+        _("kinds that escalate to email"),
+        default=list,
+        blank=True,
+        validators=[validate_kind_list],
+    )
+    # Notifications and emails are written in this language; blank: the site language.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
+    # Teachers: the weekly "what changed" email of their courses (apps.analytics.digest),
+    # and the Monday of the last week it was sent, so a week never gets two.
+    teacher_digest = models.BooleanField(_("weekly digest of my courses"), default=True)
+    teacher_digest_week = models.DateField(
+        _("weekly digest last sent for the week of"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("notification preference")
@@ -134,6 +184,14 @@ class NotificationPreference(models.Model):
     def wants(self, kind: str, channel: str) -> bool:
         default = self.DEFAULT_WEB if channel == "web" else self.DEFAULT_EMAIL
         return bool(self.kinds.get(kind, {}).get(channel, default))
+
+    @property
+    def email_language(self) -> str:
+        """The language this user's notifications and emails are written in."""
+        return self.language or settings.LANGUAGE_CODE
+
+    def escalates(self, kind: str) -> bool:
+        return self.escalate_after_minutes is not None and kind in self.escalate_kinds
 
     def in_quiet_hours(self, moment: dt.time) -> bool:
         """Quiet hours may wrap midnight (22:00–07:00)."""

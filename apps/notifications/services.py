@@ -5,7 +5,9 @@ ids and know no school rule (``apps.academics.notices`` decides who hears what).
 store the rows in one ``bulk_create``; only once the transaction commits do they push
 them through the channel layer: to ``user.<id>`` groups for a few recipients, and as one
 fan-out message per ``role.<name>`` group (carrying each recipient's notification id and
-unread count) when many share a role.
+unread count) when many share a role. Lazy texts are rendered once per recipients'
+language (``in_each_language``), and rows of kinds a user escalates are stamped with
+their ``escalate_at`` (``apps.notifications.escalation``).
 A channel-layer failure (Redis down) is logged and swallowed: the rows are the truth and
 clients catch up with ``resume`` / the unread-count endpoint.
 """
@@ -15,9 +17,10 @@ from __future__ import annotations
 import array
 import asyncio
 import bisect
+import datetime as dt
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +28,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db.models import Count, F, Q
+from django.utils import timezone, translation
+from django.utils.functional import Promise, lazy
 
 from apps.accounts.models import Role, User
 from apps.notifications.links import is_safe_link, shown_link
@@ -83,6 +87,10 @@ def _preferences_by_user(user_ids: Sequence[int]) -> dict[int, NotificationPrefe
     return {pk: found.get(pk) or NotificationPreference(user_id=pk) for pk in user_ids}
 
 
+# Leaves a preference as it is (``None`` is a value: "never escalate").
+UNCHANGED: Any = object()
+
+
 @transaction.atomic
 def preferences_update(
     *,
@@ -91,8 +99,13 @@ def preferences_update(
     quiet_hours_start=None,
     quiet_hours_end=None,
     email_digest: str | None = None,
+    escalate_after_minutes: int | None = UNCHANGED,
+    escalate_kinds: Sequence[str] | None = None,
+    language: str | None = None,
+    teacher_digest: bool | None = None,
 ) -> NotificationPreference:
     preference = preferences_for(user)
+    escalation_before = (preference.escalate_after_minutes, list(preference.escalate_kinds))
     if kinds is not None:
         merged = dict(preference.kinds)
         for kind, channels in kinds.items():
@@ -109,12 +122,52 @@ def preferences_update(
     preference.quiet_hours_end = quiet_hours_end
     if email_digest is not None:
         preference.email_digest = email_digest
+    if escalate_after_minutes is not UNCHANGED:
+        preference.escalate_after_minutes = escalate_after_minutes
+    if escalate_kinds is not None:
+        preference.escalate_kinds = [k for k in NotificationKind.values if k in escalate_kinds]
+    if language is not None:
+        preference.language = language
+    if teacher_digest is not None:
+        preference.teacher_digest = teacher_digest
     preference.full_clean()
     preference.save()
+    if (preference.escalate_after_minutes, preference.escalate_kinds) != escalation_before:
+        _retime_escalations(preference)
     return preference
 
 
+def _retime_escalations(preference: NotificationPreference) -> None:
+    """Notifications waiting to escalate follow a changed setting: a kind taken out (or
+    escalation turned off) stops waiting, a new delay counts from their creation. Turning
+    escalation on applies to notifications from then on, not to a backlog of old ones."""
+    waiting = Notification.objects.filter(
+        recipient_id=preference.user_id, escalate_at__isnull=False
+    )
+    minutes = preference.escalate_after_minutes
+    if minutes is None:
+        waiting.update(escalate_at=None)
+        return
+    waiting.exclude(kind__in=preference.escalate_kinds).update(escalate_at=None)
+    waiting.filter(kind__in=preference.escalate_kinds).update(
+        escalate_at=F("created_at") + dt.timedelta(minutes=minutes)
+    )
+
+
 # --- Create and push -------------------------------------------------------------------------
+# A notification text: a plain string is stored as it is for everyone (a broadcast's
+# typed title); a lazy one (``gettext_lazy``, ``in_each_language``) is rendered once per
+# recipients' language.
+Text = str | Promise
+
+
+def in_each_language(render: Callable[[], str]) -> Promise:
+    """A text composed again in each recipient's language: ``render`` runs under
+    ``translation.override`` once per language among the recipients, e.g.
+    ``in_each_language(lambda: _("New grade in %(course)s") % params)``."""
+    return lazy(render, str)()
+
+
 @dataclass(frozen=True)
 class Notice:
     """One message for some users: what ``notify_many`` stores, one row per recipient.
@@ -124,8 +177,8 @@ class Notice:
 
     user_ids: Sequence[int]
     kind: str
-    title: str
-    message: str = ""
+    title: Text
+    message: Text = ""
     data: dict[str, Any] = field(default_factory=dict)
     link: str = ""
     origin: str = ""
@@ -135,8 +188,8 @@ def notify(
     *,
     user_ids: Iterable[int],
     kind: str,
-    title: str,
-    message: str = "",
+    title: Text,
+    message: Text = "",
     data: dict[str, Any] | None = None,
     link: str = "",
     origin: str = "",
@@ -170,33 +223,18 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
     now = timezone.now()  # one event, one timestamp: the fan-out push relies on it
     rows, groups = [], []
     for notice in notices:
-        group = []
+        # Rows with the same text form one push group (a fan-out shares one payload).
+        by_text: dict[tuple[str, str], list[Notification]] = {}
+        texts = _Texts(notice)
         for user_id in dict.fromkeys(notice.user_ids):
             user = users.get(user_id)
             if user is None:
                 continue
-            preference = preferences[user_id]
-            web, email = (
-                preference.wants(notice.kind, "web"),
-                preference.wants(notice.kind, "email"),
-            )
-            if not web and not email:
-                continue
-            row = Notification(
-                recipient=user,
-                kind=notice.kind,
-                title=notice.title[:200],
-                message=notice.message,
-                data=notice.data,
-                link=notice.link,
-                origin=notice.origin[:64],
-                created_at=now,
-                read_at=None if web else now,
-                email_state=EmailState.PENDING if email and user.email else EmailState.NONE,
-            )
-            rows.append(row)
-            group.append(row)
-        groups.append(group)
+            row = _row(notice, user, preferences[user_id], texts, now)
+            if row is not None:
+                rows.append(row)
+                by_text.setdefault((row.title, row.message), []).append(row)
+        groups.extend(by_text.values())
     with transaction.atomic():
         # SQLite and PostgreSQL both return the new ids from a bulk insert.
         created = Notification.objects.bulk_create(rows, batch_size=500)
@@ -205,6 +243,50 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
         if any(row.email_state == EmailState.PENDING for row in created):
             transaction.on_commit(_queue_immediate_emails, robust=True)
     return created
+
+
+class _Texts:
+    """A notice's title and message in each language, rendered once per language."""
+
+    def __init__(self, notice: Notice):
+        self.notice = notice
+        self.lazy = isinstance(notice.title, Promise) or isinstance(notice.message, Promise)
+        self.rendered: dict[str, tuple[str, str]] = {}
+
+    def in_language(self, language: str) -> tuple[str, str]:
+        if not self.lazy:
+            language = ""  # the same plain strings for everyone
+        if language not in self.rendered:
+            with translation.override(language or settings.LANGUAGE_CODE):
+                title, message = str(self.notice.title), str(self.notice.message)
+            self.rendered[language] = (title[:200], message)
+        return self.rendered[language]
+
+
+def _row(
+    notice: Notice, user: User, preference: NotificationPreference, texts: _Texts, now
+) -> Notification | None:
+    """The row ``user`` gets for ``notice`` under their preference, or None."""
+    web, email = preference.wants(notice.kind, "web"), preference.wants(notice.kind, "email")
+    if not web and not email:
+        return None
+    title, message = texts.in_language(preference.email_language)
+    escalates = web and not email and user.email and preference.escalates(notice.kind)
+    return Notification(
+        recipient=user,
+        kind=notice.kind,
+        title=title,
+        message=message,
+        data=notice.data,
+        link=notice.link,
+        origin=notice.origin[:64],
+        created_at=now,
+        read_at=None if web else now,
+        email_state=EmailState.PENDING if email and user.email else EmailState.NONE,
+        escalate_at=(
+            now + dt.timedelta(minutes=preference.escalate_after_minutes) if escalates else None
+        ),
+    )
 
 
 def withdraw_unread(*, origin: str) -> int:
@@ -372,7 +454,8 @@ def mark_read(*, user: User, notification_id: int) -> Notification:
     notification = _own(user, notification_id)
     if notification.read_at is None:
         notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+        notification.escalate_at = None  # read: nothing left to escalate
+        notification.save(update_fields=["read_at", "escalate_at"])
         transaction.on_commit(lambda: push_unread_count(user.pk), robust=True)
     return notification
 
@@ -390,7 +473,7 @@ def mark_all_read(*, user: User, kind: str | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if kind:
         unread = unread.filter(kind=kind)
-    marked = unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now(), escalate_at=None)
     if marked:
         transaction.on_commit(lambda: push_unread_count(user.pk), robust=True)
     return marked

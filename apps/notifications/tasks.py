@@ -1,4 +1,6 @@
-"""Emails for notifications: immediate ones, quiet-hours deferrals and digests (Celery beat)."""
+"""Emails for notifications: immediate ones, quiet-hours deferrals, digests and escalations
+(Celery beat). Each email is written in its recipient's language; urgent kinds
+(``URGENT_KINDS``) are not held back by quiet hours."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from apps.notifications.models import EmailDigest, EmailState, Notification
+from apps.notifications import escalation
+from apps.notifications.models import URGENT_KINDS, EmailDigest, EmailState, Notification
 from apps.notifications.services import _preferences_by_user, digest_due
 
 BATCH = 1000
@@ -30,10 +33,10 @@ def _pending_by_user() -> dict[int, list[Notification]]:
 
 
 def _message(
-    user, notifications: list[Notification], *, digest: str | None, connection
+    user, notifications: list[Notification], *, digest: str | None, connection, language: str
 ) -> EmailMessage:
-    # In the site language, like the stored notification texts the email quotes.
-    with translation.override(settings.LANGUAGE_CODE):
+    # In the recipient's language, like the stored notification texts the email quotes.
+    with translation.override(language):
         return _compose(user, notifications, digest=digest, connection=connection)
 
 
@@ -58,8 +61,10 @@ def _compose(
     return EmailMessage(subject=subject, body=body, to=[user.email], connection=connection)
 
 
-def _send(user, notifications: list[Notification], *, digest: str | None, connection) -> None:
-    _message(user, notifications, digest=digest, connection=connection).send()
+def _send(
+    user, notifications: list[Notification], *, digest: str | None, connection, language: str
+) -> None:
+    _message(user, notifications, digest=digest, connection=connection, language=language).send()
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
         email_state=EmailState.SENT
     )
@@ -81,8 +86,17 @@ def send_due_emails() -> int:
             if preference.email_digest != EmailDigest.NEVER:
                 continue
             if preference.in_quiet_hours(now_local):
-                continue
-            _send(notifications[0].recipient, notifications, digest=None, connection=connection)
+                # Urgent kinds go now; the rest waits for the end of the quiet hours.
+                notifications = [n for n in notifications if n.kind in URGENT_KINDS]
+                if not notifications:
+                    continue
+            _send(
+                notifications[0].recipient,
+                notifications,
+                digest=None,
+                connection=connection,
+                language=preference.email_language,
+            )
             sent += len(notifications)
     return sent
 
@@ -105,9 +119,17 @@ def send_email_digests() -> int:
                 notifications,
                 digest=preference.email_digest,
                 connection=connection,
+                language=preference.email_language,
             )
             preference.last_digest_at = now
             if preference.pk:
                 preference.save(update_fields=["last_digest_at"])
             sent += 1
     return sent
+
+
+@shared_task(name="notifications.escalate_unread", acks_late=True, max_retries=3)
+def escalate_unread() -> int:
+    """Every minute (beat): unread notifications past their user's delay become one email
+    per user (``apps.notifications.escalation``); each row is claimed before it is sent."""
+    return escalation.escalate_due()

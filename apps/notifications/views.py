@@ -1,6 +1,7 @@
 """Notification centre, preferences and the admins' broadcast page (thin: services do
 the writes)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,6 +10,7 @@ from django.db.models import Count, Min
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -90,7 +92,10 @@ def notification_read_all(request):
 def preference_edit(request):
     preference = services.preferences_for(request.user)
     form = PreferenceForm(
-        request.POST or None, preference=preference, kinds=kinds_for(request.user)
+        request.POST or None,
+        preference=preference,
+        kinds=kinds_for(request.user),
+        teacher=request.user.is_teacher_role,
     )
     if request.method == "POST" and form.is_valid():
         services.preferences_update(
@@ -99,10 +104,33 @@ def preference_edit(request):
             quiet_hours_start=form.cleaned_data["quiet_hours_start"],
             quiet_hours_end=form.cleaned_data["quiet_hours_end"],
             email_digest=form.cleaned_data["email_digest"],
+            teacher_digest=form.cleaned_data.get("teacher_digest"),
+            escalate_after_minutes=form.cleaned_data["escalate_after_minutes"],
+            escalate_kinds=form.escalate_kinds(preference),
+            language=form.cleaned_data["language"],
         )
+        language = form.cleaned_data["language"]
+        if language:  # the pages follow the chosen language too
+            translation.activate(language)
         messages.success(request, _("Notification preferences saved."))
-        return redirect("notifications:preferences")
+        return _with_language_cookie(redirect("notifications:preferences"), language)
     return render(request, "notifications/preference_form.html", {"form": form})
+
+
+def _with_language_cookie(response, language: str):
+    """What the language switcher sets, so the pages follow the chosen language."""
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 # --- Broadcast page ------------------------------------------------------------------------

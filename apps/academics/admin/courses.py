@@ -22,10 +22,11 @@ class CourseAdmin(SoftDeleteAdmin):
         "semester",
         "credits",
         "enrolled_count",
+        "grade_posting",
         "is_active",
     )
     list_display_links = ("course_code", "course_name")
-    list_filter = ("is_active", "semester", "credits")
+    list_filter = ("is_active", "semester", "credits", "grade_posting")
     search_fields = ("course_code", "course_name")
     filter_horizontal = ("teachers",)
     inlines = (CourseEnrollmentInline,)
@@ -35,7 +36,10 @@ class CourseAdmin(SoftDeleteAdmin):
         fieldsets = [
             (None, {"fields": ("course_code", "course_name", "semester", "credits", "is_active")}),
             (_("Teaching"), {"fields": ("teachers", "hours_per_week", "periods_per_week")}),
-            (_("Evaluation"), {"fields": ("evaluation_rules", "absence_penalty")}),
+            (
+                _("Evaluation"),
+                {"fields": ("evaluation_rules", "absence_penalty", "grade_posting")},
+            ),
             (_("Description"), {"fields": ("description",)}),
         ]
         if obj is not None:
@@ -49,6 +53,13 @@ class CourseAdmin(SoftDeleteAdmin):
                 )
             )
         return fieldsets
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "grade_posting":
+            # A form posted without it (a saved page from before, a script) keeps the policy.
+            field.required = False
+        return field
 
     def get_queryset(self, request):
         enrolled = (

@@ -43,7 +43,10 @@ class GradeAdmin(RecordAdmin):
         ("grade", "max_grade", "weight"),
         ("date_assigned", "date_submitted"),
         "notes",
+        "posted_at",
     )
+    # Set by the posting policy (``apps.academics.posting``), never typed in.
+    readonly_fields = ("posted_at",)
     list_display = (
         "student",
         "course",
@@ -54,8 +57,13 @@ class GradeAdmin(RecordAdmin):
         "weight",
         "date_assigned",
         "date_submitted",
+        "posted_at",
     )
-    list_filter = ("category", "course__semester")
+    list_filter = (
+        "category",
+        "course__semester",
+        ("posted_at", admin.EmptyFieldListFilter),
+    )
     search_fields = (*STUDENT_SEARCH, *COURSE_SEARCH, "assignment_name")
     date_hierarchy = "date_assigned"
 

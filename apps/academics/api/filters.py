@@ -139,10 +139,14 @@ class GradeFilter(StudentRecordFilter):
     category = filters.CharFilter(lookup_expr="iexact")
     date_from = filters.DateFilter(field_name="date_assigned", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date_assigned", lookup_expr="lte")
+    # ``hidden=true``: the grades waiting to be posted (students never see any).
+    hidden = filters.BooleanFilter(field_name="posted_at", lookup_expr="isnull")
 
     class Meta:
         model = Grade
-        fields = (*StudentRecordFilter.COMMON_FIELDS, "category", "date_from", "date_to")
+        fields = (
+            *StudentRecordFilter.COMMON_FIELDS, "category", "date_from", "date_to", "hidden",
+        )  # fmt: skip
 
 
 class AttendanceFilter(StudentRecordFilter):

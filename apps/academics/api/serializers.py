@@ -68,7 +68,7 @@ class CourseSerializer(serializers.ModelSerializer):
         fields = (
             "id", "course_code", "course_name", "semester", "credits", "description",
             "evaluation_rules", "absence_penalty", "hours_per_week", "periods_per_week",
-            "is_active", "teachers", *TIMESTAMPS,
+            "is_active", "grade_posting", "teachers", *TIMESTAMPS,
         )  # fmt: skip
         read_only_fields = TIMESTAMPS
         # The service upper-cases the code before checking it, so "math-101" is accepted.
@@ -125,10 +125,24 @@ class GradeSerializer(ScopedRecordSerializer):
         fields = (
             *ScopedRecordSerializer.RECORD_FIELDS, "assignment_name", "category", "grade",
             "max_grade", "percentage", "weight", "date_assigned", "date_submitted", "notes",
-            *TIMESTAMPS,
+            "posted_at", *TIMESTAMPS,
         )  # fmt: skip
-        read_only_fields = TIMESTAMPS
+        # Empty while hidden (manual posting): only staff ever see such a grade.
+        read_only_fields = ("posted_at", *TIMESTAMPS)
         validators: list = []
+
+
+class GradePostingSerializer(serializers.Serializer):
+    """Which hidden grades of the course to post: one assignment, one category, or all."""
+
+    assignment = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class GradePostingResultSerializer(serializers.Serializer):
+    posted = serializers.IntegerField(help_text=_("Grades made visible to their students."))
+    students_notified = serializers.IntegerField(help_text=_("Students told, once each."))
+    still_hidden = serializers.IntegerField(help_text=_("Hidden grades left in the course."))
 
 
 class CaseInsensitiveChoiceField(serializers.ChoiceField):

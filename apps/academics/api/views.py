@@ -13,14 +13,19 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import filters, permissions, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
-from apps.academics import scoping, services
+from apps.academics import posting, scoping, services
 from apps.academics.api import filters as api_filters
 from apps.academics.api import serializers as api_serializers
 from apps.accounts.models import Role
 from sms.api import CursorOrPagePagination, keysets
+
+POSTING_FORBIDDEN = _("Only teachers of the course and administrators may post grades.")
 
 
 class RoleWritePermission(permissions.BasePermission):
@@ -136,6 +141,35 @@ class CourseViewSet(ScopedModelViewSet):
 
     def perform_destroy(self, instance):
         services.course_delete(course=instance, actor=self.request.user)
+
+    @extend_schema(
+        request=api_serializers.GradePostingSerializer,
+        responses=api_serializers.GradePostingResultSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="post-grades",
+        permission_classes=[permissions.IsAuthenticated],
+    )
+    def post_grades(self, request, pk=None):
+        """Post the course's hidden grades (all, one ``assignment``'s or one ``category``'s):
+        each student is told once. Teachers of the course and administrators; students 403,
+        a course outside the scope 404."""
+        if not scoping.is_staff(request.user):
+            raise PermissionDenied(POSTING_FORBIDDEN)
+        course = self.get_object()
+        if not scoping.can_write_marks(request.user, course):
+            raise PermissionDenied(POSTING_FORBIDDEN)
+        serializer = api_serializers.GradePostingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = posting.grades_post(
+            course=course,
+            actor=request.user,
+            assignment=serializer.validated_data.get("assignment") or None,
+            category=serializer.validated_data.get("category") or None,
+        )
+        return Response(api_serializers.GradePostingResultSerializer(result).data)
 
 
 class EnrollmentViewSet(ScopedModelViewSet):

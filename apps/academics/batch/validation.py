@@ -119,6 +119,19 @@ class FieldRules:
             for field in model._meta.concrete_fields
             if not field.primary_key
         }
+        # A UUID default (a record's OneRoster sourcedId) is drawn for each new row.
+        self.fresh = [
+            (field.attname, field)
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.UUIDField) and callable(field.default)
+        ]
+
+    def new_row(self) -> dict[str, object]:
+        """The values a new row starts from: the defaults, a fresh UUID where one is due."""
+        row = dict(self.defaults)
+        for name, model_field in self.fresh:
+            row[name] = model_field.get_default()
+        return row
 
     def field_errors(self, name: str, value) -> list[str]:
         """The messages ``clean_fields`` would give for this value of this field."""
@@ -403,7 +416,7 @@ def unique_message(model: type[models.Model], name: str) -> str:
 
 def _validate_student(row: BatchRow, lookups: _Lookups) -> None:
     existing = lookups.existing.get(row.key)
-    current = _stored(existing) if existing else dict(lookups.rules.defaults)
+    current = _stored(existing) if existing else lookups.rules.new_row()
     _evaluate(row, current, existing is None, lookups)
     if row.errors:
         return
@@ -421,7 +434,7 @@ def _validate_student(row: BatchRow, lookups: _Lookups) -> None:
 
 def _validate_course(row: BatchRow, lookups: _Lookups) -> None:
     existing = lookups.existing.get(row.key)
-    current = _stored(existing) if existing else dict(lookups.rules.defaults)
+    current = _stored(existing) if existing else lookups.rules.new_row()
     if existing is not None:
         # Rules saved before defaults were filled in still mean the same rules.
         with contextlib.suppress(ValidationError):
@@ -453,7 +466,7 @@ def _validate_linked(row: BatchRow, lookups: _Lookups) -> None:
     if existing is not None:
         current = _stored(existing)
     else:
-        current = dict(lookups.rules.defaults)
+        current = lookups.rules.new_row()
         current["student_id"], current["course_id"] = student_pk, course_pk
     _evaluate(row, current, existing is None, lookups)
     row.existing = existing

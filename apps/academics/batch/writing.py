@@ -15,7 +15,7 @@ from django.db import models, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from apps.academics import changes
+from apps.academics import changes, posting
 from apps.academics.audit import (
     DEFAULT_BATCH_SIZE,
     bulk_create_with_history,
@@ -23,7 +23,14 @@ from apps.academics.audit import (
 )
 from apps.academics.batch import fastinsert
 from apps.academics.batch.validation import NEW, UPDATE, BatchRow, Progress, gc_paused
-from apps.academics.models import Attendance, AttendanceStatus, Course, Grade, Student
+from apps.academics.models import (
+    Attendance,
+    AttendanceStatus,
+    Course,
+    Grade,
+    GradePosting,
+    Student,
+)
 from apps.academics.signals import KIND_BY_MODEL
 from apps.accounts.models import User
 
@@ -80,12 +87,35 @@ def write_rows(
     created = [row.attrs for row in rows if row.action == NEW]
     updated = [row for row in rows if row.action == UPDATE]
     with gc_paused(), changes.write_source(source, origin=origin), transaction.atomic():
+        if model is Grade:
+            _apply_posting(created, updated)
         ids = _create(model, created, actor, change_reason, batch_size, progress)
         updates, linked_before = _update(model, updated, actor, change_reason, batch_size)
         _announce(model, created, ids, updated, updates, linked_before, actor, source, origin)
     if progress:
         progress(1.0)
     return WriteResult(created_ids=ids, updates=updates)
+
+
+def _apply_posting(created: list[dict], updated: list[BatchRow]) -> None:
+    """The course's posting policy (``apps.academics.posting``), as the single services
+    apply it: in a manual course new and changed grades land hidden."""
+    course_ids = {attrs["course_id"] for attrs in created}
+    course_ids.update(row.existing.course_id for row in updated)
+    manual = posting.manual_course_ids(course_ids) if course_ids else set()
+
+    def policy(course_id: int) -> str:
+        return GradePosting.MANUAL if course_id in manual else GradePosting.AUTOMATIC
+
+    now = timezone.now()
+    for attrs in created:
+        # Posted when written (a preview's rows may have been validated long before).
+        attrs["posted_at"] = posting.posted_at_for_new(policy(attrs["course_id"]), now)
+    for row in updated:
+        stored = row.existing.posted_at
+        posted_at = posting.posted_at_for_change(policy(row.existing.course_id), stored, now)
+        if posted_at != stored:
+            row.after["posted_at"] = posted_at  # in ``before`` too: a rollback restores it
 
 
 def _create(model, rows: list[dict], actor, reason: str, batch_size: int, progress) -> list[int]:
@@ -191,8 +221,15 @@ def _announce(model, created, ids, updated, updates, linked_before, actor, sourc
     grades_posted: dict[int, bool] = {}
     absences: dict[int, str | None] = {}
     if model is Grade:
-        grades_posted = dict.fromkeys(ids, False)
-        grades_posted.update(dict.fromkeys((update.pk for update in updates), True))
+        # Only what the students can see: hidden grades are announced when posted.
+        grades_posted = {
+            pk: False
+            for pk, attrs in zip(ids, created, strict=True)
+            if attrs["posted_at"] is not None
+        }
+        grades_posted.update(
+            (row.existing.pk, True) for row in updated if row.existing.posted_at is not None
+        )
     elif model is Attendance:
         absences = _new_absences(created, ids, updates)
     changes.record_change(

@@ -56,7 +56,7 @@ EXCUSED_SHARE = 0.25
 
 GRADE_FIELDS = (
     "student_id", "course_id", "assignment_name", "category", "grade", "max_grade", "weight",
-    "date_assigned", "date_submitted", "notes", "created_at", "updated_at",
+    "date_assigned", "date_submitted", "notes", "created_at", "updated_at", "posted_at",
 )  # fmt: skip
 ATTENDANCE_FIELDS = (
     "student_id", "course_id", "date", "period_number", "status", "notes", "created_at",
@@ -199,7 +199,7 @@ class DemoDataset:
                 yield (
                     student_pk, course_pk, a.name, a.category, values[a.max_grade][steps],
                     maxima[a.max_grade], a.weight, a.date_assigned, a.date_submitted, "",
-                    now, now,
+                    now, now, now,
                 )  # fmt: skip
 
     def attendance_rows(self, student_pks, course_pks, now) -> Iterator[tuple]:

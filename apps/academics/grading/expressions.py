@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Exists, F, FloatField, OuterRef, QuerySet
 from django.db.models.functions import Cast
 
-from apps.academics.models import COUNTED_STATUSES, Enrollment
+from apps.academics.models import COUNTED_STATUSES, Enrollment, Grade
 
 
 def percentage_expression(value: str = "grade", maximum: str = "max_grade"):
@@ -30,7 +30,11 @@ def counted_records(queryset: QuerySet, *, live: bool = False, joined: bool = Fa
     ``joined=True`` states the same rule as a join on the student's enrollments and on
     the student and course rows: for the engine's refresh of a few students or courses
     (literal ids on the indexes) it measured ~15 % faster than the EXISTS on SQLite.
+
+    Grades count once posted (``apps.academics.posting``): a hidden grade is in no figure.
     """
+    if queryset.model is Grade:
+        queryset = queryset.filter(posted_at__isnull=False)
     if joined:
         return queryset.filter(
             student__deleted_at__isnull=True,

@@ -91,7 +91,9 @@ def course_result(student: Student | int, course: Course | int) -> CourseResult:
         return replace(result, reason="not_enrolled")
     grades = [
         GradeItem(*row)
-        for row in Grade.objects.order_by().filter(**rows).values_list(*_GRADE_COLUMNS)
+        for row in Grade.objects.order_by()
+        .filter(**rows, posted_at__isnull=False)  # hidden grades count once posted
+        .values_list(*_GRADE_COLUMNS)
     ]
     daily = [
         DailyItem(*row)
@@ -115,7 +117,9 @@ def student_summary(student: Student | int) -> StudentSummary:
     rows = {"student_id": student_id, "course_id__in": list(courses)}
     grades: dict[int, list[GradeItem]] = {course_id: [] for course_id in courses}
     for course_id, *row in (
-        Grade.objects.order_by().filter(**rows).values_list("course_id", *_GRADE_COLUMNS)
+        Grade.objects.order_by()
+        .filter(**rows, posted_at__isnull=False)  # hidden grades count once posted
+        .values_list("course_id", *_GRADE_COLUMNS)
     ):
         grades[course_id].append(GradeItem(*row))
     daily: dict[int, list[DailyItem]] = {course_id: [] for course_id in courses}

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from apps.academics.filtering import validate_filters
 from apps.bulkio.importing.jobs import job_progress
 from apps.bulkio.models import (
+    IMPORT_RESOURCES,
     ExportFormat,
     ExportJob,
     ImportJob,
@@ -17,7 +18,7 @@ from apps.bulkio.scheduling import parse_crontab
 
 
 class ImportCreateSerializer(serializers.Serializer):
-    resource = serializers.ChoiceField(choices=Resource.choices)
+    resource = serializers.ChoiceField(choices=IMPORT_RESOURCES)
     file = serializers.FileField()
     mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
 
@@ -73,12 +74,16 @@ class ImportDetailSerializer(ImportJobSerializer):
     errors_truncated = serializers.SerializerMethodField()
     columns = serializers.SerializerMethodField()
     ignored_columns = serializers.SerializerMethodField()
+    header_row = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
 
     class Meta(ImportJobSerializer.Meta):
         fields = (
             *ImportJobSerializer.Meta.fields,
             "columns",
             "ignored_columns",
+            "header_row",
+            "files",
             "rows",
             "rows_truncated",
             "errors",
@@ -103,6 +108,14 @@ class ImportDetailSerializer(ImportJobSerializer):
 
     def get_ignored_columns(self, job) -> list:
         return job.preview.get("ignored_columns", [])
+
+    def get_header_row(self, job) -> int | None:
+        """The file's row that holds the column names (below a title block, if any)."""
+        return job.preview.get("header_row")
+
+    def get_files(self, job) -> list:
+        """A OneRoster package's files: name, bulk/delta, rows and totals (else empty)."""
+        return job.preview.get("files", [])
 
 
 class RollbackSerializer(serializers.Serializer):

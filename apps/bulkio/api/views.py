@@ -25,7 +25,8 @@ from apps.bulkio.api import serializers
 from apps.bulkio.importing import jobs
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackOutOfScope
-from apps.bulkio.models import ExportStatus, ImportStatus, ScheduledExport
+from apps.bulkio.models import IMPORT_RESOURCES, ExportStatus, ImportStatus, ScheduledExport
+from apps.bulkio.oneroster import export as oneroster_export
 from sms.api import choice_param
 
 
@@ -47,7 +48,8 @@ class ImportListCreateView(generics.ListAPIView):
 
     def get_queryset(self):
         queryset = jobs.jobs_for(self.request.user)
-        for name, choices in (("resource", RESOURCES), ("status", ImportStatus.values)):
+        resources = [value for value, _label in IMPORT_RESOURCES]
+        for name, choices in (("resource", resources), ("status", ImportStatus.values)):
             if value := choice_param(self.request.query_params, name, choices):
                 queryset = queryset.filter(**{name: value})
         return queryset
@@ -260,6 +262,20 @@ class ExportStreamView(APIView):
                 return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
             response = HttpResponse(data, content_type=exporting.CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{response_name}"'
+        return response
+
+
+class OneRosterExportView(APIView):
+    """``GET exports/oneroster.zip``: the whole school as OneRoster 1.1 CSV (admins)."""
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request):
+        response = StreamingHttpResponse(
+            oneroster_export.stream_zip(), content_type="application/zip"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{oneroster_export.FILE_NAME}"'
         return response
 
 

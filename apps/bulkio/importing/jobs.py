@@ -36,6 +36,7 @@ from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, g
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
 from apps.bulkio.models import ImportJob, ImportMode, ImportStatus
+from apps.bulkio.oneroster import RESOURCE as ONEROSTER
 from apps.bulkio.readers import FileRejected, Table, read_table
 from sms.observability import metrics
 
@@ -123,6 +124,8 @@ def start_import(*, user: User, resource: str, filename: str, data: bytes, mode:
 
     Raises ``FileRejected`` for a file that cannot be read at all; no job is kept then.
     """
+    if resource == ONEROSTER:
+        return _start_package(user=user, filename=filename, data=data, mode=mode)
     table = read_upload(data, filename, resource)
     check_columns(resource, table)
     job = ImportJob(
@@ -146,6 +149,44 @@ def start_import(*, user: User, resource: str, filename: str, data: bytes, mode:
     return job
 
 
+def _start_package(*, user: User, filename: str, data: bytes, mode: str) -> ImportJob:
+    """A OneRoster zip: checked and read whole before the job is kept, then previewed."""
+    from apps.bulkio.oneroster.package import read_package
+
+    package = read_package(data, filename)
+    job = ImportJob(
+        user=user,
+        resource=ONEROSTER,
+        original_name=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        format="zip",
+        mode=mode,
+        row_count=package.row_count,
+    )
+    job.file.save(filename.rsplit("/", 1)[-1][:100] or "upload", ContentFile(data), save=False)
+    job.save()
+    if package.row_count > settings.SMS_BULKIO_BACKGROUND_ROWS:
+        transaction.on_commit(partial(_send, PREVIEW, job.pk))
+        return job
+    run_preview(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _load_package(job: ImportJob):
+    from apps.bulkio.oneroster.package import read_package
+
+    with job.file.open("rb") as handle:
+        return read_package(handle.read(), job.original_name)
+
+
+def _plan_package(job: ImportJob):
+    """The OneRoster preview: the package written and taken back again."""
+    from apps.bulkio.oneroster import importer
+
+    return importer.dry_run(_load_package(job), job=job, actor=job.user)
+
+
 def _send(step: str, job_id: int, actor_id: int | None = None) -> None:
     """Queue the step for a worker, and say so (``leases.mark_sent``)."""
     from apps.bulkio import tasks
@@ -167,6 +208,8 @@ def preview_payload(plan: Plan) -> dict:
     return {
         "columns": plan.present,
         "ignored_columns": plan.ignored_columns,
+        "header_row": plan.header_row,
+        "footer_rows": list(plan.footer_rows),
         "rows": [
             {
                 "row": row.row,
@@ -248,13 +291,16 @@ def run_preview(job_id: int, *, table: Table | None = None, token: str | None = 
 def _preview(job: ImportJob, table: Table | None) -> None:
     started = time.perf_counter()
     try:
-        table = table or _load_table(job)
-        plan = build_plan(
-            RESOURCES[job.resource],
-            table,
-            course_scope=course_scope(job.user),
-            progress=lambda fraction: set_progress(job.pk, fraction * 100),
-        )
+        if job.resource == ONEROSTER:
+            plan = _plan_package(job)
+        else:
+            table = table or _load_table(job)
+            plan = build_plan(
+                RESOURCES[job.resource],
+                table,
+                course_scope=course_scope(job.user),
+                progress=lambda fraction: set_progress(job.pk, fraction * 100),
+            )
     except FileRejected as error:
         job.preview = {"errors": [{"row": None, "field": "", "message": str(error)}], "rows": []}
         job.save(update_fields=["preview"])
@@ -264,7 +310,7 @@ def _preview(job: ImportJob, table: Table | None) -> None:
         _fail(job, time_limit_message(applying=False), notify=True)
         return
     job.totals = plan.totals
-    job.preview = preview_payload(plan)
+    job.preview = plan.payload() if job.resource == ONEROSTER else preview_payload(plan)
     job.status = ImportStatus.PREVIEWED
     job.progress = 100
     job.previewed_at = timezone.now()
@@ -337,33 +383,24 @@ def run_apply(
 
 def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> None:
     actor = User.objects.filter(pk=actor_id).first() if actor_id else job.user
-    spec = RESOURCES[job.resource]
     started = time.perf_counter()
     try:
         with gc_paused(), small_sqlite_cache(), transaction.atomic():
-            table = _load_table(job)
-            writer = PlanWriter(spec.model, job=job, actor=actor, origin=job_origin(job))
-            all_or_nothing = job.mode == ImportMode.ALL_OR_NOTHING
-
-            def write(plan, rows):
-                if all_or_nothing and any(row.action == ERROR for row in rows):
-                    raise _Abort()  # the transaction takes back the batches written so far
-                writer.write(plan, rows)
-
-            plan = build_plan(
-                spec,
-                table,
-                course_scope=course_scope(job.user),
-                progress=lambda fraction: set_progress(job.pk, fraction * 100),
-                on_batch=write,
-            )
-            _mark_applied(job, plan, writer.counts, seconds=time.perf_counter() - started)
+            write = _write_package if job.resource == ONEROSTER else _write_table
+            plan, counts = write(job, actor)
+            _mark_applied(job, plan, counts, seconds=time.perf_counter() - started)
     except _Abort:
         # Planned again outside the rolled-back transaction: every row's fate against
         # the current data, for the preview that says why nothing was written.
-        plan = build_plan(spec, table, course_scope=course_scope(job.user))
+        if job.resource == ONEROSTER:
+            plan = _plan_package(job)
+            job.preview = plan.payload()
+        else:
+            plan = build_plan(
+                RESOURCES[job.resource], _load_table(job), course_scope=course_scope(job.user)
+            )
+            job.preview = preview_payload(plan)
         job.totals = plan.totals
-        job.preview = preview_payload(plan)
         job.save(update_fields=["totals", "preview"])
         _fail(
             job,
@@ -382,6 +419,40 @@ def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> 
         logger.exception("import %s failed", job.pk)
         _fail(job, _("The import failed; nothing was written (%(error)s).") % {"error": error},
               notify=True)  # fmt: skip
+
+
+def _write_table(job: ImportJob, actor: User | None) -> tuple[Plan, dict]:
+    spec = RESOURCES[job.resource]
+    table = _load_table(job)
+    writer = PlanWriter(spec.model, job=job, actor=actor, origin=job_origin(job))
+    all_or_nothing = job.mode == ImportMode.ALL_OR_NOTHING
+
+    def write(plan, rows):
+        if all_or_nothing and any(row.action == ERROR for row in rows):
+            raise _Abort()  # the transaction takes back the batches written so far
+        writer.write(plan, rows)
+
+    plan = build_plan(
+        spec,
+        table,
+        course_scope=course_scope(job.user),
+        progress=lambda fraction: set_progress(job.pk, fraction * 100),
+        on_batch=write,
+    )
+    return plan, writer.counts
+
+
+def _write_package(job: ImportJob, actor: User | None):
+    from apps.bulkio.oneroster import importer
+
+    plan = importer.apply_package(
+        _load_package(job),
+        job=job,
+        actor=actor,
+        origin=job_origin(job),
+        abort=_Abort if job.mode == ImportMode.ALL_OR_NOTHING else None,
+    )
+    return plan, plan.counts
 
 
 def _mark_applied(job: ImportJob, plan: Plan, counts: dict, *, seconds: float) -> None:

@@ -33,6 +33,7 @@ from apps.academics.batch import (
     validate_rows,
 )
 from apps.bulkio.columns import CellError, match_headers, missing_columns
+from apps.bulkio.importing.name_match import NameMatcher
 from apps.bulkio.importing.resources import ResourceSpec
 from apps.bulkio.importing.values import unescape_formula
 from apps.bulkio.readers import FileRejected, Table, short_list
@@ -83,6 +84,9 @@ class Plan:
     errors: list[tuple[int, str, str]] = field(default_factory=list)
     error_count: int = 0
     row_count: int = 0
+    # Where the file's header row is (below a report's title block) and the footer dropped.
+    header_row: int = 1
+    footer_rows: tuple[int, ...] = ()
 
     def keep(self, rows: list[RowPlan]) -> None:
         """Count a validated batch and remember what the preview shows of it."""
@@ -126,15 +130,27 @@ def build_plan(
     """
     positions, ignored = check_columns(spec.name, table)
     present = [name for name in spec.parsers if name in positions]
-    plan = Plan(spec=spec, present=present, ignored_columns=ignored)
+    plan = Plan(
+        spec=spec,
+        present=present,
+        ignored_columns=ignored,
+        header_row=table.header_row,
+        footer_rows=table.footer_rows,
+    )
     rules = FieldRules(spec.model, spec.value_fields)
     cells = _CellReader(spec, positions, present, rules)
+    # Students without a registration number are found by their names.
+    names = NameMatcher.for_table(spec.name, table, positions, unescape=unescape_formula)
+    if names and "student_id" not in present:
+        plan.present = ["student_id", *present]  # the preview shows whom each row found
     duplicates = _Duplicates(spec)
     claimed_emails: dict[str, str] = {}
     total = len(table.rows) or 1
     with gc_paused():
         for start in range(0, len(table.rows), PLAN_BATCH_ROWS):
             rows = cells.read(table.rows[start : start + PLAN_BATCH_ROWS])
+            if names:
+                names.resolve(rows)
             duplicates.mark(rows)
             validate_rows(
                 spec.model,

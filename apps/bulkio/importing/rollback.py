@@ -26,9 +26,18 @@ from django.utils.translation import ngettext
 
 from apps.academics import scoping
 from apps.academics.batch import dependent_ids, gc_paused, revert_rows, stored_rows
-from apps.academics.models import Attendance, DailyPerformance, Grade
+from apps.academics.batch.reverting import RevertResult
+from apps.academics.models import (
+    Attendance,
+    Course,
+    DailyPerformance,
+    Enrollment,
+    Grade,
+    Student,
+)
+from apps.academics.services import course_set_teachers
 from apps.bulkio.importing.values import to_json
-from apps.bulkio.models import ChangeAction, ImportJob
+from apps.bulkio.models import ChangeAction, ImportChange, ImportJob
 
 
 @dataclass
@@ -121,7 +130,7 @@ def find_conflicts(job: ImportJob, loaded=None) -> list[Conflict]:
     conflicts = []
     for label, (model, items, current) in (loaded or _load(job)).items():
         comparer = _Comparer(model)
-        busy = dependent_ids(model, [i[2] for i in items if i[3] == ChangeAction.CREATE])
+        busy = _busy(job, model, [i[2] for i in items if i[3] == ChangeAction.CREATE])
         for row, _label, object_id, action, _before, after in items:
             values = current.get(object_id)
             if action == ChangeAction.DELETE:
@@ -138,6 +147,27 @@ def find_conflicts(job: ImportJob, loaded=None) -> list[Conflict]:
                 conflicts.append(Conflict(row, label, object_id, "has_new_records", {}))
     conflicts.sort(key=lambda conflict: conflict.row)
     return conflicts
+
+
+def _busy(job: ImportJob, model, created: list[int]) -> set[int]:
+    """Created students or courses that gained records since: records the same import
+    created (a OneRoster package writes a student and their enrollments) go with it."""
+    busy = dependent_ids(model, created)
+    if not busy:
+        return busy
+    link = "student_id" if model is Student else "course_id"
+    since: set[int] = set()
+    for related in (Enrollment, Grade, Attendance, DailyPerformance):
+        own = ImportChange.objects.filter(
+            job=job, model=related._meta.label, action=ChangeAction.CREATE
+        ).values("object_id")
+        since.update(
+            related.objects.filter(**{f"{link}__in": list(busy)})
+            .exclude(pk__in=own)
+            .values_list(link, flat=True)
+            .distinct()
+        )
+    return since
 
 
 def rows_out_of_scope(loaded: dict[str, tuple], actor) -> list[int]:
@@ -200,6 +230,8 @@ def _undo(job: ImportJob, *, actor, force: bool, source: str, origin: str) -> di
 
 def _revert(model, items, current, *, actor, reason: str, source: str, origin: str):
     """The change records of one model → academics' batch undo of those rows."""
+    if model is Course.teachers.through:
+        return _unlink_teachers(items, current, actor=actor)
     fields = _fields(model)
     remove: list[int] = []
     restore: dict[int, dict] = {}
@@ -222,3 +254,18 @@ def _revert(model, items, current, *, actor, reason: str, source: str, origin: s
         source=source,
         origin=origin,
     )
+
+
+def _unlink_teachers(items, current, *, actor) -> RevertResult:
+    """Teachers an import added to courses (a OneRoster package) leave them again, through
+    the course service, so the courses' history records it."""
+    by_course: dict[int, set[int]] = defaultdict(set)
+    for _row, _label, object_id, action, _before, _after in items:
+        if action == ChangeAction.CREATE and object_id in current:
+            link = current[object_id]
+            by_course[link["course_id"]].add(link["user_id"])
+    for course in Course.all_objects.filter(pk__in=by_course).prefetch_related("teachers"):
+        kept = [user for user in course.teachers.all() if user.pk not in by_course[course.pk]]
+        course_set_teachers(course=course, teachers=kept, actor=actor)
+    removed = sum(len(users) for users in by_course.values())
+    return RevertResult(removed=removed, restored=0, recreated=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 # Export neutralisation lives in sms.spreadsheets; re-exported for apps.bulkio.resources.
@@ -10,7 +11,7 @@ from sms.spreadsheets import safe_cell  # noqa: F401
 
 
 def to_json(value):
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -6,6 +7,7 @@ from apps.academics.models import Course
 from apps.accounts.models import Role
 from apps.notifications.links import LINK_MAX_LENGTH, shown_link, validate_link
 from apps.notifications.models import (
+    ESCALATE_MAX_MINUTES,
     EmailDigest,
     Notification,
     NotificationKind,
@@ -38,14 +40,23 @@ class PreferenceSerializer(serializers.Serializer):
     quiet_hours_start = serializers.TimeField(allow_null=True, required=False)
     quiet_hours_end = serializers.TimeField(allow_null=True, required=False)
     email_digest = serializers.ChoiceField(choices=EmailDigest.choices, required=False)
+    escalate_after_minutes = serializers.IntegerField(
+        min_value=1, max_value=ESCALATE_MAX_MINUTES, allow_null=True, required=False
+    )
+    escalate_kinds = serializers.ListField(child=serializers.CharField(), required=False)
+    language = serializers.ChoiceField(
+        choices=[("", gettext_lazy("Site language")), *settings.LANGUAGES],
+        allow_blank=True,
+        required=False,
+    )
+    # Teachers' weekly "what changed" email (apps/analytics/digest.py); others ignore it.
+    teacher_digest = serializers.BooleanField(required=False)
 
     def validate_kinds(self, value):
-        unknown = sorted(set(value) - set(NotificationKind.values))
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}
-            )
-        return value
+        return _known_kinds(value)
+
+    def validate_escalate_kinds(self, value):
+        return _known_kinds(value)
 
     def validate(self, attrs):
         start, end = attrs.get("quiet_hours_start"), attrs.get("quiet_hours_end")
@@ -68,7 +79,20 @@ class PreferenceSerializer(serializers.Serializer):
             "quiet_hours_start": preference.quiet_hours_start,
             "quiet_hours_end": preference.quiet_hours_end,
             "email_digest": preference.email_digest,
+            "escalate_after_minutes": preference.escalate_after_minutes,
+            "escalate_kinds": list(preference.escalate_kinds),
+            "language": preference.language,
+            "teacher_digest": preference.teacher_digest,
         }
+
+
+def _known_kinds(value):
+    unknown = sorted(set(value) - set(NotificationKind.values))
+    if unknown:
+        raise serializers.ValidationError(
+            _("Unknown kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}
+        )
+    return value
 
 
 class BroadcastSerializer(serializers.Serializer):

@@ -94,6 +94,10 @@ class PreferenceView(APIView):
             quiet_hours_start=data.get("quiet_hours_start", current.quiet_hours_start),
             quiet_hours_end=data.get("quiet_hours_end", current.quiet_hours_end),
             email_digest=data.get("email_digest"),
+            escalate_after_minutes=data.get("escalate_after_minutes", services.UNCHANGED),
+            escalate_kinds=data.get("escalate_kinds"),
+            language=data.get("language"),
+            teacher_digest=data.get("teacher_digest"),
         )
         return Response(PreferenceSerializer.represent(preference))
 

@@ -1,0 +1,449 @@
+"""POST /api/v1/imports/ resource=oneroster: a OneRoster 1.1 zip through the usual
+preview → confirm → rollback (SPEC §7)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tracemalloc
+import uuid
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.academics.models import Course, Enrollment, Grade, Student
+from apps.accounts.models import User
+from apps.bulkio.oneroster import schema
+from tests.bulkio.conftest import snapshot, upload
+from tests.bulkio.test_oneroster_export import as_records, download, make_school, read_zip
+from tests.factories import CourseFactory, StudentFactory, enroll
+
+pytestmark = pytest.mark.django_db
+
+
+def build_zip(files: dict[str, list[list[str]]], *, modes: dict[str, str] | None = None) -> bytes:
+    """A package of the given files (header row first); the manifest lists them."""
+    modes = modes or {}
+    manifest = [["propertyName", "value"], ["manifest.version", "1.0"],
+                ["oneroster.version", "1.1"]]  # fmt: skip
+    manifest += [
+        [schema.manifest_key(name), modes.get(name, "bulk") if name in files else "absent"]
+        for name in schema.FILES
+    ]
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in {schema.MANIFEST: manifest, **files}.items():
+            text = io.StringIO()
+            csv.writer(text, lineterminator="\r\n").writerows(rows)
+            archive.writestr(name, text.getvalue())
+    return output.getvalue()
+
+
+def row(name: str, **cells: str) -> list[str]:
+    return [cells.get(column, "") for column in schema.HEADERS[name]]
+
+
+def header(name: str) -> list[str]:
+    return list(schema.HEADERS[name])
+
+
+def small_package(*, enrollment_class: str | None = None) -> dict[str, list[list[str]]]:
+    """Two students in one course of one term, one teacherless class."""
+    course, klass, term = str(uuid.uuid4()), str(uuid.uuid4()), "term-1"
+    users = [header(schema.USERS)]
+    for number in (1, 2):
+        users.append(
+            row(schema.USERS, sourcedId=f"stu-{number}", status="active", enabledUser="true",
+                role="student", username=f"s{number}", givenName=f"Anna{number}",
+                familyName="Papa", identifier=f"R{number:03d}",
+                email=f"r{number}@school.example.org")
+        )  # fmt: skip
+    return {
+        schema.ACADEMIC_SESSIONS: [
+            header(schema.ACADEMIC_SESSIONS),
+            row(schema.ACADEMIC_SESSIONS, sourcedId=term, title="2025 Fall", type="term"),
+        ],
+        schema.USERS: users,
+        schema.COURSES: [
+            header(schema.COURSES),
+            row(schema.COURSES, sourcedId=course, title="Robotics", courseCode="rob1"),
+        ],
+        schema.CLASSES: [
+            header(schema.CLASSES),
+            row(
+                schema.CLASSES,
+                sourcedId=klass,
+                courseSourcedId=course,
+                termSourcedIds=term,
+                title="Robotics",
+            ),
+        ],  # fmt: skip
+        schema.ENROLLMENTS: [
+            header(schema.ENROLLMENTS),
+            *[
+                row(
+                    schema.ENROLLMENTS,
+                    sourcedId=f"enr-{n}",
+                    role="student",
+                    classSourcedId=enrollment_class or klass,
+                    userSourcedId=f"stu-{n}",
+                    beginDate="2025-09-15",
+                )
+                for n in (1, 2)
+            ],  # fmt: skip
+        ],
+    }
+
+
+def send(admin_api, data: bytes, *, mode=None):
+    return upload(admin_api, "oneroster", data, name="oneroster.zip", mode=mode)
+
+
+def test_oneroster_import_preview_counts_each_file_and_writes_nothing(admin_api):
+    response = send(admin_api, build_zip(small_package()))
+
+    assert response.status_code == 201, response.json()
+    job = response.json()
+    assert job["status"] == "previewed"
+    assert job["totals"] == {"new": 5, "update": 0, "skip": 2, "error": 0}
+    files = {item["name"]: (item["mode"], item["rows"], item["totals"]) for item in job["files"]}
+    assert list(files) == [schema.ACADEMIC_SESSIONS, schema.USERS, schema.COURSES,
+                           schema.CLASSES, schema.ENROLLMENTS]  # fmt: skip
+    assert files[schema.USERS] == ("bulk", 2, {"new": 2, "update": 0, "skip": 0, "error": 0})
+    assert files[schema.CLASSES][2]["skip"] == 1
+    assert Student.objects.count() == 0
+    assert Course.objects.count() == 0
+
+
+def test_oneroster_import_confirm_writes_students_courses_and_enrollments(admin_api):
+    package = small_package()
+    job = send(admin_api, build_zip(package)).json()
+
+    response = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "applied"
+    course = Course.objects.get()
+    assert (course.course_code, course.course_name, course.semester) == ("ROB1", "Robotics",
+                                                                         "2025 Fall")  # fmt: skip
+    assert str(course.sourced_id) == package[schema.COURSES][1][0]
+    student = Student.objects.get(student_id="R001")
+    assert student.sourced_id == uuid.uuid5(schema.NAMESPACE, "sourced:stu-1")
+    assert Enrollment.objects.filter(course=course).count() == 2
+
+
+def test_oneroster_import_unknown_class_is_a_row_error_naming_file_row_and_sourced_id(admin_api):
+    package = small_package(enrollment_class="no-such-class")
+
+    job = send(admin_api, build_zip(package)).json()
+
+    assert job["totals"]["error"] == 2
+    errors = admin_api.get(f"/api/v1/imports/{job['id']}/").json()["errors"]
+    first = errors[0]
+    assert (first["file"], first["row"], first["sourced_id"]) == ("enrollments.csv", 2, "enr-1")
+    assert first["field"] == "classSourcedId"
+    assert "no-such-class" in first["message"]
+    refused = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+    assert refused.status_code == 400
+    assert Student.objects.count() == 0
+
+
+def test_oneroster_import_skip_invalid_writes_the_rows_that_resolve(admin_api):
+    package = small_package()
+    package[schema.ENROLLMENTS][2][5] = "stu-unknown"
+
+    job = send(admin_api, build_zip(package), mode="skip_invalid").json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    assert Enrollment.objects.count() == 1
+    assert Student.objects.count() == 2
+
+
+def test_oneroster_import_matches_stored_records_by_sourced_id_first(admin_api):
+    student = StudentFactory(student_id="R001", first_name="Old")
+    package = small_package()
+    package[schema.USERS][1][0] = str(student.sourced_id)
+    package[schema.ENROLLMENTS][1][5] = str(student.sourced_id)
+
+    job = send(admin_api, build_zip(package)).json()
+    applied = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/").json()
+
+    assert applied["status"] == "applied", applied
+    assert applied["applied_totals"]["update"] == 1
+    student.refresh_from_db()
+    assert student.first_name == "Anna1"
+    assert Student.objects.count() == 2
+
+
+def test_oneroster_import_sourced_id_of_another_student_is_a_row_error(admin_api):
+    other = StudentFactory(student_id="ZZ9")
+    package = small_package()
+    package[schema.USERS][1][0] = str(other.sourced_id)
+
+    job = send(admin_api, build_zip(package)).json()
+
+    errors = admin_api.get(f"/api/v1/imports/{job['id']}/").json()["errors"]
+    assert any("ZZ9" in error["message"] and error["file"] == "users.csv" for error in errors)
+
+
+def test_oneroster_import_delta_tobedeleted_soft_deletes_and_drops(admin_api):
+    student, staying = StudentFactory(), StudentFactory()
+    course = CourseFactory()
+    enroll(student, course)
+    enrollment = enroll(staying, course)
+    files = {
+        schema.USERS: [header(schema.USERS),
+                       row(schema.USERS, sourcedId=str(student.sourced_id), status="tobedeleted",
+                           role="student", identifier=student.student_id,
+                           givenName=student.first_name, familyName=student.last_name,
+                           email=student.email)],
+        schema.ENROLLMENTS: [header(schema.ENROLLMENTS),
+                             row(schema.ENROLLMENTS, sourcedId=str(enrollment.sourced_id),
+                                 status="tobedeleted", role="student",
+                                 classSourcedId=schema.class_id(course.sourced_id),
+                                 userSourcedId=str(staying.sourced_id))],
+    }  # fmt: skip
+    data = build_zip(files, modes=dict.fromkeys(files, "delta"))
+
+    job = send(admin_api, data).json()
+    response = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    assert response.json()["status"] == "applied", response.json()
+    assert not Student.objects.filter(pk=student.pk).exists()
+    assert Student.all_objects.get(pk=student.pk).deleted_at is not None
+    enrollment.refresh_from_db()
+    assert enrollment.status == "dropped"
+
+
+def test_oneroster_import_tobedeleted_in_a_bulk_file_is_a_row_error(admin_api):
+    package = small_package()
+    package[schema.USERS][1][1] = "tobedeleted"
+
+    job = send(admin_api, build_zip(package)).json()
+
+    assert job["totals"]["error"] >= 1
+    assert Student.objects.count() == 0
+
+
+def test_oneroster_import_rollback_restores_the_state_before(admin_api):
+    school = make_school(students=2)
+    package = read_zip(download(admin_api))
+    Grade.objects.filter(assignment_name="Final").delete()
+    Student.objects.filter(pk=school["students"][0].pk).update(first_name="Changed")
+    before = snapshot()
+    data = _zip_of(package)
+
+    job = send(admin_api, data).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+    assert snapshot() != before
+    response = admin_api.post(f"/api/v1/imports/{job['id']}/rollback/", {}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert snapshot() == before
+
+
+def test_oneroster_import_rollback_removes_what_it_created(admin_api):
+    job = send(admin_api, build_zip(small_package())).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    response = admin_api.post(f"/api/v1/imports/{job['id']}/rollback/", {}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert Student.all_objects.count() == 0
+    assert Course.all_objects.count() == 0
+    assert Enrollment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"student_id,first_name\nS1,Anna\n", "is not a zip file"),
+        (b"PK\x03\x04 not really a zip", "could not be read"),
+    ],
+)
+def test_oneroster_import_refuses_a_file_that_is_not_a_zip(admin_api, data, message):
+    response = send(admin_api, data)
+
+    assert response.status_code == 400
+    assert message in response.json()["file"][0]
+
+
+def test_oneroster_import_refuses_a_zip_without_manifest(admin_api):
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as archive:
+        archive.writestr("users.csv", ",".join(schema.HEADERS[schema.USERS]) + "\n")
+
+    response = send(admin_api, output.getvalue())
+
+    assert response.status_code == 400
+    assert response.json()["file"] == [
+        "The zip has no manifest.csv; every OneRoster package starts with one."
+    ]
+
+
+def test_oneroster_import_refuses_a_listed_file_that_is_missing(admin_api):
+    package = small_package()
+    data = build_zip(package)
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as archive:
+        for name in source.namelist():
+            if name != schema.COURSES:
+                archive.writestr(name, source.read(name))
+
+    response = send(admin_api, output.getvalue())
+
+    assert response.status_code == 400
+    assert response.json()["file"] == [
+        "The manifest lists courses.csv (bulk) but the zip does not hold it."
+    ]
+
+
+def test_oneroster_import_refuses_a_file_missing_a_column(admin_api):
+    package = small_package()
+    package[schema.USERS] = [[cell for i, cell in enumerate(r) if i != 11]
+                             for r in package[schema.USERS]]  # fmt: skip
+
+    response = send(admin_api, build_zip(package))
+
+    assert response.status_code == 400
+    assert response.json()["file"][0].startswith("users.csv lacks the columns identifier")
+
+
+def test_oneroster_import_refuses_a_zip_bomb_without_unpacking_it(admin_api):
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(schema.MANIFEST, "propertyName,value\noneroster.version,1.1\n"
+                                          "file.users,bulk\n")  # fmt: skip
+        with archive.open(schema.USERS, "w") as member:
+            member.write((",".join(schema.HEADERS[schema.USERS]) + "\n").encode())
+            block = b"\n" * 1_048_576
+            for _ in range(64):
+                member.write(block)
+    data = output.getvalue()
+    assert len(data) < 200_000
+
+    tracemalloc.start()
+    response = send(admin_api, data)
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    assert response.status_code == 400
+    assert "unpacks to more than 100 times its size" in response.json()["file"][0]
+    assert peak < 32 * 1_048_576
+
+
+def test_oneroster_import_is_for_admins_only(teacher_api):
+    response = send(teacher_api, build_zip(small_package()))
+
+    assert response.status_code == 403
+
+
+def _zip_of(files: dict[str, list[list[str]]]) -> bytes:
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in files.items():
+            text = io.StringIO()
+            csv.writer(text, lineterminator="\r\n").writerows(rows)
+            archive.writestr(name, text.getvalue())
+    return output.getvalue()
+
+
+def _without_dates(files: dict) -> dict[str, list[tuple]]:
+    """Each file's rows, sorted, with dateLastModified blanked (the import's own time)."""
+    found = {}
+    for name, (head, *rows) in files.items():
+        index = head.index("dateLastModified") if "dateLastModified" in head else None
+        cleaned = [tuple("" if i == index else cell for i, cell in enumerate(r)) for r in rows]
+        found[name] = [tuple(head), *sorted(cleaned)]
+    return found
+
+
+def _empty_school() -> None:
+    """Every school record gone (teacher accounts stay: SMS does not create accounts)."""
+    Grade.objects.all().delete()
+    Enrollment.objects.all().delete()
+    Course.all_objects.all().delete()
+    Student.all_objects.all().delete()
+
+
+@pytest.mark.postgres
+def test_oneroster_import_round_trip_reexports_identical_rows(admin_api):
+    make_school(students=3)
+    exported = download(admin_api)
+    _empty_school()
+    assert Student.all_objects.count() == 0
+
+    job = send(admin_api, exported).json()
+    assert job["totals"]["error"] == 0, admin_api.get(f"/api/v1/imports/{job['id']}/").json()
+    applied = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/").json()
+    again = download(admin_api)
+
+    assert applied["status"] == "applied"
+    assert _without_dates(read_zip(again)) == _without_dates(read_zip(exported))
+    assert len(as_records(read_zip(again), schema.RESULTS)) == 6
+
+
+def test_oneroster_pages_offer_the_export_button_to_admins_only(client, admin_user, teacher_user):
+    client.force_login(admin_user)
+    admin_page = client.get("/bulk/exports/").content.decode()
+    client.force_login(teacher_user)
+    teacher_page = client.get("/bulk/exports/").content.decode()
+
+    assert 'id="oneroster-export-link" href="/api/v1/exports/oneroster.zip"' in admin_page
+    assert "oneroster-export-link" not in teacher_page
+
+
+def test_oneroster_import_page_previews_each_file(client, admin_user):
+    client.force_login(admin_user)
+    upload_file = SimpleUploadedFile("school.zip", build_zip(small_package(enrollment_class="x")))
+
+    response = client.post(
+        "/bulk/imports/new/",
+        {"resource": "oneroster", "mode": "all_or_nothing", "file": upload_file},
+    )
+    page = client.get(response["Location"]).content.decode()
+
+    assert response.status_code == 302
+    assert '<tr data-file="enrollments.csv"><td>enrollments.csv</td><td>bulk</td>' in page
+    assert "classSourcedId: No class with sourcedId “x” in the package or in SMS." in page
+
+
+def test_oneroster_import_of_the_schools_own_export_changes_nothing(admin_api):
+    make_school(students=2)
+    before = snapshot()
+
+    job = send(admin_api, download(admin_api)).json()
+
+    assert job["totals"]["new"] == job["totals"]["update"] == job["totals"]["error"] == 0
+    assert job["totals"]["skip"] == job["row_count"]
+    assert snapshot() == before
+
+
+def test_oneroster_import_teacher_enrollment_links_the_teacher_and_rollback_unlinks(admin_api):
+    school = make_school(students=1)
+    data = download(admin_api)
+    school["networks"].teachers.clear()
+
+    job = send(admin_api, data).json()
+    applied = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/").json()
+    linked = list(school["networks"].teachers.values_list("username", flat=True))
+    rolled_back = admin_api.post(f"/api/v1/imports/{job['id']}/rollback/", {}, format="json")
+
+    assert applied["applied_totals"]["new"] == 1
+    assert linked == ["mteacher"]
+    assert rolled_back.status_code == 200, rolled_back.json()
+    assert not school["networks"].teachers.exists()
+
+
+def test_oneroster_import_unknown_teacher_account_is_a_row_error(admin_api):
+    make_school(students=1)
+    data = download(admin_api)
+    _empty_school()
+    User.objects.filter(username="mteacher").delete()
+
+    job = send(admin_api, data).json()
+
+    errors = admin_api.get(f"/api/v1/imports/{job['id']}/").json()["errors"]
+    assert {(e["file"], e["field"]) for e in errors} >= {("users.csv", "username")}
+    assert any("No teacher account “mteacher”" in e["message"] for e in errors)
