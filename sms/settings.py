@@ -373,12 +373,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Four models have a field named "status" with different choices: one name each.
+    # Four models have a field named "status" with different choices, and imports take one
+    # resource more than exports (OneRoster): one name each.
     "ENUM_NAME_OVERRIDES": {
         "EnrollmentStatusEnum": "apps.academics.models.EnrollmentStatus",
         "AttendanceStatusEnum": "apps.academics.models.AttendanceStatus",
         "ImportStatusEnum": "apps.bulkio.models.ImportStatus",
         "ExportStatusEnum": "apps.bulkio.models.ExportStatus",
+        "ImportResourceEnum": "apps.bulkio.models.IMPORT_RESOURCES",
+        "ResourceEnum": "apps.bulkio.models.Resource",
     },
 }
 
@@ -477,6 +480,8 @@ SMS_NOTIFY_CONSECUTIVE_ABSENCES = int(os.environ.get("SMS_NOTIFY_CONSECUTIVE_ABS
 
 # --- Notifications ----------------------------------------------------------------------
 SMS_SITE_URL = os.environ.get("SMS_SITE_URL", "http://localhost:8000")
+# The school's name where a file names it (the OneRoster export's orgs.csv).
+SMS_SCHOOL_NAME = os.environ.get("SMS_SCHOOL_NAME", "SMS")
 SMS_NOTIFY_POLL_SECONDS = int(os.environ.get("SMS_NOTIFY_POLL_SECONDS", "30"))
 SMS_NOTIFY_PUSH_TIMEOUT = float(os.environ.get("SMS_NOTIFY_PUSH_TIMEOUT", "5"))
 CELERY_BEAT_SCHEDULE = {

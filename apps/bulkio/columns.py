@@ -188,12 +188,41 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def match_headers(resource: str, headers: list[str]) -> tuple[dict[str, int], list[str]]:
+# The column the failed-rows download adds after the file's own: on re-import it is just
+# an unknown column, ignored.
+FAILED_ROWS_ERROR_COLUMN = "error"
+
+# A file's own column names mapped by the user to fields ("" ignores the column): the
+# headers the aliases above do not know, or know as another field. Keys are the file's
+# headers as written; they match case- and accent-insensitively, as the aliases do.
+ColumnMap = dict[str, str]
+
+
+class ColumnMapInvalid(ValueError):
+    """A column map that cannot be applied; the message is one sentence for people."""
+
+
+def column_aliases(resource: str, column_map: ColumnMap | None = None) -> dict[str, set[str]]:
+    """The resource's aliases with the map applied: a mapped header names its field only."""
+    aliases = RESOURCE_COLUMNS[resource]
+    if not column_map:
+        return aliases
+    mapped = {header_key(header): field for header, field in column_map.items()}
+    result = {field: names - mapped.keys() for field, names in aliases.items()}
+    for key, field in mapped.items():
+        if field:
+            result[field] = result[field] | {key}
+    return result
+
+
+def match_headers(
+    resource: str, headers: list[str], column_map: ColumnMap | None = None
+) -> tuple[dict[str, int], list[str]]:
     """Map each known field to its column index; return it with the ignored headers.
 
     The first column that matches a field wins; extra columns are ignored, not errors.
     """
-    aliases = RESOURCE_COLUMNS[resource]
+    aliases = column_aliases(resource, column_map)
     positions: dict[str, int] = {}
     ignored: list[str] = []
     for index, header in enumerate(headers):
@@ -207,10 +236,71 @@ def match_headers(resource: str, headers: list[str]) -> tuple[dict[str, int], li
     return positions, ignored
 
 
-def known_column(resource: str):
-    """Whether a header names one of the resource's fields, under any of its aliases."""
-    names = frozenset().union(*RESOURCE_COLUMNS[resource].values())
+def known_column(resource: str, column_map: ColumnMap | None = None):
+    """Whether a header names one of the resource's fields, under any of its aliases or
+    as the column map says."""
+    names = frozenset().union(*column_aliases(resource, column_map).values())
     return lambda header: header_key(header) in names
+
+
+def clean_column_map(resource: str, column_map) -> ColumnMap:
+    """The map as given, checked on its own: JSON object of header → field name or ""."""
+    fields = RESOURCE_COLUMNS[resource]
+    if not isinstance(column_map, dict) or not all(
+        isinstance(key, str) and isinstance(value, str | None) for key, value in column_map.items()
+    ):
+        raise ColumnMapInvalid(
+            _('The column map must be a JSON object of file column names and field names '
+              '("" to ignore a column).')
+        )  # fmt: skip
+    cleaned: ColumnMap = {}
+    taken: dict[str, str] = {}
+    for header, field in column_map.items():
+        header, field = header.strip(), (field or "").strip()
+        if not header_key(header):
+            raise ColumnMapInvalid(_("The column map names an empty column."))
+        if field and field not in fields:
+            raise ColumnMapInvalid(
+                _("“%(field)s” is not a field of %(resource)s; the fields are: %(fields)s.")
+                % {"field": field[:40], "resource": resource, "fields": ", ".join(fields)}
+            )
+        if field and field in taken:
+            raise ColumnMapInvalid(
+                _("“%(first)s” and “%(second)s” are both mapped to %(field)s; map each field "
+                  "once.") % {"first": taken[field][:40], "second": header[:40], "field": field}
+            )  # fmt: skip
+        if field:
+            taken[field] = header
+        cleaned[header] = field
+    return cleaned
+
+
+def check_column_map(resource: str, column_map: ColumnMap | None, file_headers: list[str]):
+    """The map against the file's header row: every header it names is there, and no field
+    is given both by a mapped column and by a column the aliases recognise."""
+    if not column_map:
+        return
+    present = {header_key(header) for header in file_headers if header}
+    for header in column_map:
+        if header_key(header) not in present:
+            raise ColumnMapInvalid(
+                _("The file has no column “%(header)s”.") % {"header": header[:40]}
+            )
+    mapped = {header_key(header): header for header in column_map}
+    for header in file_headers:
+        key = header_key(header)
+        if not key or key in mapped:
+            continue
+        field = next(
+            (name for name, names in RESOURCE_COLUMNS[resource].items() if key in names), None
+        )
+        other = next((h for h, f in column_map.items() if f and f == field), None)
+        if other is not None:
+            raise ColumnMapInvalid(
+                _("“%(mapped)s” is mapped to %(field)s, but the column “%(header)s” already "
+                  "gives it; ignore one of the two.")
+                % {"mapped": other[:40], "field": field, "header": header[:40]}
+            )  # fmt: skip
 
 
 # A registry report may have no registration number column: its rows are then matched to

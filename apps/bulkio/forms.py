@@ -1,10 +1,17 @@
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from apps.academics import scoping
 from apps.academics.models import Course, Student
+from apps.bulkio.columns import (
+    REQUIRED_COLUMNS,
+    RESOURCE_COLUMNS,
+    ColumnMapInvalid,
+    clean_column_map,
+    match_headers,
+)
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.models import IMPORT_RESOURCES, ExportFormat, ImportMode, Resource
 
@@ -52,6 +59,56 @@ class ImportUploadForm(forms.Form):
             self.fields["resource"].choices = [
                 (value, label) for value, label in IMPORT_RESOURCES if value in resources
             ]
+
+
+class ColumnMapForm(forms.Form):
+    """The mapping step: a field (or "ignore") for each column of the file's header row.
+
+    Each choice starts as the importer reads the column (its aliases, or the job's map);
+    ``column_map`` keeps only what differs from how the importer reads it by itself.
+    """
+
+    def __init__(self, *args, resource: str, file_headers: list[str], column_map, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resource = resource
+        self.headers = [header for header in file_headers if header.strip()]
+        self.column_map: dict[str, str] = {}
+        by_default = match_headers(resource, self.headers)[0]
+        self.default_of = {index: field for field, index in by_default.items()}
+        current = match_headers(resource, self.headers, column_map)[0]
+        current_of = {index: field for field, index in current.items()}
+        required = REQUIRED_COLUMNS[resource]
+        choices = [("", _("— ignore this column —"))] + [
+            (field, f"{column_label(resource, field)} ({field})"
+             + (" *" if field in required else ""))
+            for field in RESOURCE_COLUMNS[resource]
+        ]  # fmt: skip
+        for index, header in enumerate(self.headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header, choices=choices, required=False, initial=current_of.get(index, "")
+            )
+
+    def rows(self):
+        """(file column, its field, whether the importer knows the column by itself)."""
+        for index, header in enumerate(self.headers):
+            yield header, self[f"column_{index}"], index in self.default_of
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = [
+            (header, cleaned.get(f"column_{index}") or "")
+            for index, header in enumerate(self.headers)
+        ]
+        try:
+            clean_column_map(self.resource, dict(chosen))  # one column per field
+        except ColumnMapInvalid as error:
+            raise ValidationError(str(error)) from None
+        self.column_map = {
+            header: field
+            for index, (header, field) in enumerate(chosen)
+            if field != self.default_of.get(index, "")
+        }
+        return cleaned
 
 
 class ExportForm(forms.Form):

@@ -66,6 +66,11 @@ class ImportJob(models.Model):
     applied_totals = models.JSONField(_("applied totals"), default=dict, blank=True)
     # The dry run as shown to the user: capped rows, every error, ignored columns.
     preview = models.JSONField(_("preview"), default=dict, blank=True)
+    # The file's headers the user mapped to fields ("" ignores one): every read of the file
+    # (preview, apply, failed rows) matches its columns with it.
+    column_map = models.JSONField(_("column map"), default=dict, blank=True)
+    # The map was the one remembered for this header row, not given with the upload.
+    column_map_remembered = models.BooleanField(_("column map remembered"), default=False)
     error_message = models.TextField(_("error"), blank=True)
     timings = models.JSONField(_("timings (s)"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -97,6 +102,36 @@ class ImportJob(models.Model):
             ImportStatus.PREVIEWING,
             ImportStatus.APPLYING,
         )
+
+
+class ColumnMapping(models.Model):
+    """A user's column map for a header row, offered again for the next file with the same
+    headers. Per user: a teacher's mapping never changes what an admin's upload reads."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="column_mappings",
+    )
+    resource = models.CharField(_("resource"), max_length=20, choices=Resource.choices)
+    # SHA-256 of the header row's normalised names, sorted (``apps.bulkio.mapping``).
+    header_digest = models.CharField(_("header row digest"), max_length=64)
+    column_map = models.JSONField(_("column map"), default=dict)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "resource", "header_digest"], name="bulkio_column_mapping_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {len(self.column_map)} columns"
 
 
 class ChangeAction(models.TextChoices):

@@ -19,8 +19,10 @@ from django.views.decorators.http import require_POST
 from apps.academics import scoping
 from apps.academics.filtering import page_number
 from apps.bulkio import scheduling
-from apps.bulkio.forms import ExportForm, ImportUploadForm, column_label
+from apps.bulkio.columns import REQUIRED_COLUMNS
+from apps.bulkio.forms import ColumnMapForm, ExportForm, ImportUploadForm, column_label
 from apps.bulkio.importing import jobs
+from apps.bulkio.importing.failed_rows import has_failed_rows
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackOutOfScope
 from apps.bulkio.models import IMPORT_RESOURCES, ImportStatus, ScheduledExport
@@ -33,15 +35,17 @@ ACTION_LABELS = {
     "skip": gettext_lazy("Unchanged"),
     "error": gettext_lazy("Error"),
 }
-# The wizard step each import status stands at: 1 upload, 2 preview, 3 confirm, 4 result.
+# The wizard step each import status stands at: 1 upload, 2 columns (mapping), 3 preview,
+# 4 confirm, 5 result.
+COLUMNS_STEP = 2
 WIZARD_STEPS = {
-    ImportStatus.QUEUED: 2,
-    ImportStatus.PREVIEWING: 2,
-    ImportStatus.PREVIEWED: 3,
-    ImportStatus.APPLYING: 3,
-    ImportStatus.APPLIED: 4,
-    ImportStatus.FAILED: 4,
-    ImportStatus.ROLLED_BACK: 4,
+    ImportStatus.QUEUED: 3,
+    ImportStatus.PREVIEWING: 3,
+    ImportStatus.PREVIEWED: 4,
+    ImportStatus.APPLYING: 4,
+    ImportStatus.APPLIED: 5,
+    ImportStatus.FAILED: 5,
+    ImportStatus.ROLLED_BACK: 5,
 }
 
 
@@ -68,15 +72,79 @@ def import_new(request):
                 filename=upload.name,
                 data=upload.read(),
                 mode=form.cleaned_data["mode"],
+                keep_unmatched=True,
             )
         except jobs.FileRejected as error:
             form.add_error("file", str(error))
         else:
+            if _needs_columns(job):
+                return redirect("bulkio:import_columns", pk=job.pk)
             return redirect("bulkio:import_detail", pk=job.pk)
     labels = dict(IMPORT_RESOURCES)
     templates = [(name, labels.get(name, name)) for name in allowed if name in RESOURCES]
     context = {"form": form, "resources": allowed, "templates": templates, "step": 1}
     return render(request, "bulkio/import_new.html", context)
+
+
+def _needs_columns(job) -> bool:
+    """Refused for missing columns before any preview: the mapping step comes next."""
+    return job.status == ImportStatus.FAILED and not job.previewed_at and jobs.can_remap(job)
+
+
+@login_required
+def import_columns(request, pk: int):
+    """The mapping step: the file's columns, each with the field it fills (or ignored)."""
+    _staff_only(request)
+    job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+    if not jobs.can_remap(job):
+        messages.error(
+            request,
+            _("This import is “%(status)s”; its columns can no longer be changed.")
+            % {"status": job.get_status_display()},
+        )
+        return redirect("bulkio:import_detail", pk=job.pk)
+    form = ColumnMapForm(
+        request.POST or None,
+        resource=job.resource,
+        file_headers=_file_headers(job),
+        column_map=job.column_map,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            jobs.remap_import(job, column_map=form.column_map, actor=request.user)
+        except (jobs.ColumnMapInvalid, jobs.FileRejected) as error:
+            form.add_error(None, str(error))
+        except jobs.ImportRefused as error:
+            messages.error(request, str(error))
+            return redirect("bulkio:import_detail", pk=job.pk)
+        else:
+            return redirect("bulkio:import_detail", pk=job.pk)
+    context = {
+        "job": job,
+        "form": form,
+        "step": COLUMNS_STEP,
+        "missing": _needs_columns(job) and job.error_message,
+        "required": [column_label(job.resource, name) for name in REQUIRED_COLUMNS[job.resource]],
+    }
+    return render(request, "bulkio/import_columns.html", context)
+
+
+def _file_headers(job) -> list[str]:
+    """The file's header row as the preview kept it (or read again, for older jobs)."""
+    headers = (job.preview or {}).get("file_headers")
+    if headers is None:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        headers = jobs.read_upload(data, job.original_name, job.resource).file_headers
+    return headers
+
+
+def _mapped_columns(job) -> list[tuple[str, str]]:
+    """The job's column map as people read it: (file column, field label or "ignored")."""
+    return [
+        (header, column_label(job.resource, field) if field else _("ignored"))
+        for header, field in (job.column_map or {}).items()
+    ]
 
 
 @login_required
@@ -113,6 +181,9 @@ def import_detail(request, pk: int):
         "preview": preview,
         "conflicts": _conflicts_shown(job, request.session.pop(f"bulkio-conflicts-{job.pk}", None)),
         "admin_list": _admin_list(request.user, job.resource),
+        "can_remap": jobs.can_remap(job),
+        "mapped_columns": _mapped_columns(job),
+        "failed_rows": has_failed_rows(job),
     }
     template = "bulkio/_import_status.html" if request.htmx else "bulkio/import_detail.html"
     return render(request, template, context)

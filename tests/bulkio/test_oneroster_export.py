@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from apps.academics.models import Student
 from apps.bulkio.oneroster import schema
+from sms.version import VERSION
 from tests.factories import (
     CourseFactory,
     GradeFactory,
@@ -99,6 +100,16 @@ def test_oneroster_export_admin_gets_every_file_with_the_headers_in_order(admin_
     assert manifest["oneroster.version"] == "1.1"
     assert manifest["file.users"] == "bulk"
     assert manifest["file.demographics"] == "absent"
+
+
+def test_oneroster_export_names_the_school_and_the_version_it_came_from(admin_api, settings):
+    settings.SMS_SCHOOL_NAME = "1ο ΕΠΑΛ Αθηνών"
+
+    files = read_zip(download(admin_api))
+
+    assert as_records(files, schema.ORGS)[0]["name"] == "1ο ΕΠΑΛ Αθηνών"
+    manifest = dict(files[schema.MANIFEST][1:])
+    assert (manifest["source.systemName"], manifest["source.systemCode"]) == ("SMS", VERSION)
 
 
 def test_oneroster_export_rows_carry_the_schools_records(admin_api):

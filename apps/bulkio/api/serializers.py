@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.academics.filtering import validate_filters
+from apps.bulkio.importing.failed_rows import has_failed_rows
 from apps.bulkio.importing.jobs import job_progress
 from apps.bulkio.models import (
     IMPORT_RESOURCES,
@@ -21,6 +22,8 @@ class ImportCreateSerializer(serializers.Serializer):
     resource = serializers.ChoiceField(choices=IMPORT_RESOURCES)
     file = serializers.FileField()
     mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    # {"file column": "field" | ""}; absent: the map remembered for the file's header row.
+    column_map = serializers.JSONField(required=False, binary=True)
 
     def validate_file(self, upload):
         if upload.size > settings.SMS_BULKIO_MAX_UPLOAD_BYTES:
@@ -76,14 +79,20 @@ class ImportDetailSerializer(ImportJobSerializer):
     ignored_columns = serializers.SerializerMethodField()
     header_row = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
+    failed_rows = serializers.SerializerMethodField()
+    impact = serializers.SerializerMethodField()
 
     class Meta(ImportJobSerializer.Meta):
         fields = (
             *ImportJobSerializer.Meta.fields,
+            "column_map",
+            "column_map_remembered",
+            "failed_rows",
             "columns",
             "ignored_columns",
             "header_row",
             "files",
+            "impact",
             "rows",
             "rows_truncated",
             "errors",
@@ -113,9 +122,24 @@ class ImportDetailSerializer(ImportJobSerializer):
         """The file's row that holds the column names (below a title block, if any)."""
         return job.preview.get("header_row")
 
+    def get_failed_rows(self, job) -> dict | None:
+        """Where to download the rows with errors (CSV, XLSX), when there are any."""
+        if not has_failed_rows(job):
+            return None
+        return {
+            fmt: reverse("bulkio-api:import-failed-rows", args=[job.pk, fmt])
+            for fmt in ("csv", "xlsx")
+        }
+
     def get_files(self, job) -> list:
         """A OneRoster package's files: name, bulk/delta, rows and totals (else empty)."""
         return job.preview.get("files", [])
+
+    def get_impact(self, job) -> dict | None:
+        """What the rows to be written mean for students (``importing.impact``): grades
+        they can already see that change, students moving into or out of at risk, new
+        students who look like stored ones; null for the other resources."""
+        return job.preview.get("impact")
 
 
 class RollbackSerializer(serializers.Serializer):

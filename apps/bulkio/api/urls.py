@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),
     path("imports/<int:pk>/confirm/", views.ImportConfirmView.as_view(), name="import-confirm"),
+    path(
+        "imports/<int:pk>/failed-rows.<str:fmt>",
+        views.ImportFailedRowsView.as_view(),
+        name="import-failed-rows",
+    ),
     path("imports/<int:pk>/rollback/", views.ImportRollbackView.as_view(), name="import-rollback"),
     path("exports/oneroster.zip", views.OneRosterExportView.as_view(), name="export-oneroster"),
     path(

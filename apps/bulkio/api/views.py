@@ -22,7 +22,7 @@ from apps.academics import scoping
 from apps.academics.filtering import parse_query
 from apps.bulkio import export_jobs, exporting, scheduling
 from apps.bulkio.api import serializers
-from apps.bulkio.importing import jobs
+from apps.bulkio.importing import failed_rows, jobs
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackOutOfScope
 from apps.bulkio.models import IMPORT_RESOURCES, ExportStatus, ImportStatus, ScheduledExport
@@ -75,7 +75,10 @@ class ImportListCreateView(generics.ListAPIView):
                 filename=upload.name,
                 data=upload.read(),
                 mode=incoming.validated_data["mode"],
+                column_map=incoming.validated_data.get("column_map"),
             )
+        except jobs.ColumnMapInvalid as error:
+            raise DRFValidationError({"column_map": [str(error)]}) from None
         except jobs.FileRejected as error:
             raise DRFValidationError({"file": [str(error)]}) from None
         code = status.HTTP_202_ACCEPTED if job.is_running else status.HTTP_201_CREATED
@@ -108,6 +111,39 @@ class ImportConfirmView(APIView):
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         code = status.HTTP_202_ACCEPTED if job.is_running else status.HTTP_200_OK
         return Response(serializers.ImportDetailSerializer(job).data, status=code)
+
+
+class ImportFailedRowsView(APIView):
+    """``GET imports/{id}/failed-rows.{csv|xlsx}``: the rows with errors, to fix and upload
+    again (the file's own columns and an ``error`` column)."""
+
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="{detail}"),
+        }
+    )
+    def get(self, request, pk: int, fmt: str):
+        job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+        if fmt not in failed_rows.CONTENT_TYPES:
+            raise Http404(_("Unknown format “%(name)s”.") % {"name": fmt[:20]})
+        if not failed_rows.has_failed_rows(job):
+            return Response(
+                {"detail": _("This import has no rows with errors to download.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        try:
+            output = failed_rows.write_failed_rows(job, fmt)
+        except (FileNotFoundError, jobs.FileRejected):
+            raise Http404(_("The file of this import is no longer available.")) from None
+        return FileResponse(
+            output,
+            as_attachment=True,
+            filename=failed_rows.file_name(job, fmt),
+            content_type=failed_rows.CONTENT_TYPES[fmt],
+        )
 
 
 class ImportRollbackView(APIView):

@@ -28,11 +28,25 @@ from django.utils.translation import gettext as _
 
 from apps.academics import scoping
 from apps.accounts.models import Role, User
-from apps.bulkio import leases
-from apps.bulkio.columns import known_column
+from apps.bulkio import leases, mapping
+from apps.bulkio.columns import (
+    ColumnMap,
+    ColumnMapInvalid,
+    check_column_map,
+    clean_column_map,
+    known_column,
+)
 from apps.bulkio.importing.apply import PlanWriter
+from apps.bulkio.importing.impact import Impact
 from apps.bulkio.importing.memory import small_sqlite_cache
-from apps.bulkio.importing.plan import ERROR, Plan, build_plan, check_columns, gc_paused
+from apps.bulkio.importing.plan import (
+    ERROR,
+    MissingColumns,
+    Plan,
+    build_plan,
+    check_columns,
+    gc_paused,
+)
 from apps.bulkio.importing.resources import RESOURCES
 from apps.bulkio.importing.rollback import RollbackConflict, undo_changes
 from apps.bulkio.models import ImportJob, ImportMode, ImportStatus
@@ -55,13 +69,16 @@ class ImportRefused(Exception):
 
 
 __all__ = [
+    "ColumnMapInvalid",
     "FileRejected",
     "ImportRefused",
     "RollbackConflict",
     "can_import",
+    "can_remap",
     "confirm_import",
     "job_progress",
     "recover_interrupted",
+    "remap_import",
     "rollback_import",
     "run_apply",
     "run_preview",
@@ -108,26 +125,43 @@ def job_progress(job: ImportJob) -> int:
 
 
 # --- Upload and preview ---------------------------------------------------------------------
-def read_upload(data: bytes, filename: str, resource: str) -> Table:
-    """The file's rows, holding only the columns the resource knows."""
+def read_upload(
+    data: bytes, filename: str, resource: str, column_map: ColumnMap | None = None
+) -> Table:
+    """The file's rows, holding only the columns the resource knows (or the map names)."""
     return read_table(
         data,
         filename,
         max_bytes=settings.SMS_BULKIO_MAX_UPLOAD_BYTES,
         max_rows=settings.SMS_BULKIO_MAX_ROWS,
-        keep_column=known_column(resource),
+        keep_column=known_column(resource, column_map),
     )
 
 
-def start_import(*, user: User, resource: str, filename: str, data: bytes, mode: str) -> ImportJob:
+def start_import(
+    *,
+    user: User,
+    resource: str,
+    filename: str,
+    data: bytes,
+    mode: str,
+    column_map: ColumnMap | None = None,
+    keep_unmatched: bool = False,
+) -> ImportJob:
     """Store the file and preview it now (small) or in the background (large).
 
-    Raises ``FileRejected`` for a file that cannot be read at all; no job is kept then.
+    ``column_map``: the user's names for fields (None: the map remembered for this header
+    row, if any). Raises ``FileRejected`` for a file that cannot be read at all, and
+    ``ColumnMapInvalid`` for a map that does not fit the file; no job is kept then. With
+    ``keep_unmatched`` a file whose required columns are missing is kept as a failed job
+    whose columns can be mapped (``remap_import``), the wizard's mapping step.
     """
     if resource == ONEROSTER:
+        if column_map:
+            raise ColumnMapInvalid(_("A OneRoster package's columns cannot be mapped."))
         return _start_package(user=user, filename=filename, data=data, mode=mode)
-    table = read_upload(data, filename, resource)
-    check_columns(resource, table)
+    explicit = column_map is not None
+    table, column_map, remembered = _read_mapped(user, resource, filename, data, column_map)
     job = ImportJob(
         user=user,
         resource=resource,
@@ -138,15 +172,101 @@ def start_import(*, user: User, resource: str, filename: str, data: bytes, mode:
         delimiter=table.delimiter or "",
         mode=mode,
         row_count=len(table.rows),
+        column_map=column_map,
+        column_map_remembered=remembered,
     )
+    try:
+        check_columns(resource, table, column_map)
+    except MissingColumns as error:
+        if not keep_unmatched:
+            raise
+        job.status, job.error_message, job.progress = ImportStatus.FAILED, str(error), 100
+        job.preview = _refused_preview(str(error), table)
     job.file.save(filename.rsplit("/", 1)[-1][:100] or "upload", ContentFile(data), save=False)
     job.save()
+    if job.status == ImportStatus.FAILED:
+        return job
+    if explicit:
+        mapping.remember_map(
+            user=user, resource=resource, file_headers=table.file_headers, column_map=column_map
+        )
+    return _preview_now_or_later(job, table)
+
+
+def _read_mapped(user, resource, filename, data, column_map):
+    """The table read with the given map, or with the one remembered for its header row."""
+    if column_map is not None:
+        column_map = clean_column_map(resource, column_map)
+    table = read_upload(data, filename, resource, column_map)
+    if column_map is not None:
+        check_column_map(resource, column_map, table.file_headers)
+        return table, column_map, False
+    remembered = mapping.remembered_map(user, resource, table.file_headers)
+    if not remembered:
+        return table, {}, False
+    table = None  # one table in memory at a time
+    return read_upload(data, filename, resource, remembered), remembered, True
+
+
+def _refused_preview(message: str, table: Table) -> dict:
+    return {
+        "errors": [{"row": None, "field": "", "message": message}],
+        "rows": [],
+        "file_headers": table.file_headers,
+    }
+
+
+def _preview_now_or_later(job: ImportJob, table: Table) -> ImportJob:
     if len(table.rows) > settings.SMS_BULKIO_BACKGROUND_ROWS:
         transaction.on_commit(partial(_send, PREVIEW, job.pk))
         return job
     run_preview(job.pk, table=table)
     job.refresh_from_db()
     return job
+
+
+def can_remap(job: ImportJob) -> bool:
+    """A job not applied yet (previewed, or failed) can be read again with another map."""
+    return (
+        job.resource != ONEROSTER
+        and job.applied_at is None
+        and job.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
+    )
+
+
+def remap_import(job: ImportJob, *, column_map: ColumnMap, actor: User) -> ImportJob:
+    """Preview the job's file again with this column map, and remember the map for the
+    actor. Raises ``ColumnMapInvalid`` or ``FileRejected`` (still missing columns) and
+    changes nothing then."""
+    if not can_remap(job):
+        raise ImportRefused(
+            _("This import is “%(status)s”; its columns can no longer be changed.")
+            % {"status": job.get_status_display()}
+        )
+    column_map = clean_column_map(job.resource, column_map)
+    with job.file.open("rb") as handle:
+        table = read_upload(handle.read(), job.original_name, job.resource, column_map)
+    check_column_map(job.resource, column_map, table.file_headers)
+    check_columns(job.resource, table, column_map)
+    restarted = ImportJob.objects.filter(pk=job.pk, status=job.status, applied_at=None).update(
+        status=ImportStatus.QUEUED,
+        column_map=column_map,
+        column_map_remembered=False,
+        row_count=len(table.rows),
+        totals={},
+        preview={},
+        progress=0,
+        attempts=0,
+        error_message="",
+        previewed_at=None,
+    )
+    if not restarted:
+        raise ImportRefused(_("This import changed meanwhile; open it again."))
+    mapping.remember_map(
+        user=actor, resource=job.resource, file_headers=table.file_headers, column_map=column_map
+    )
+    job.refresh_from_db()
+    return _preview_now_or_later(job, table)
 
 
 def _start_package(*, user: User, filename: str, data: bytes, mode: str) -> ImportJob:
@@ -201,7 +321,7 @@ def _send(step: str, job_id: int, actor_id: int | None = None) -> None:
 def _load_table(job: ImportJob) -> Table:
     with job.file.open("rb") as handle:
         data = handle.read()
-    return read_upload(data, job.original_name, job.resource)
+    return read_upload(data, job.original_name, job.resource, job.column_map)
 
 
 def preview_payload(plan: Plan) -> dict:
@@ -290,17 +410,23 @@ def run_preview(job_id: int, *, table: Table | None = None, token: str | None = 
 
 def _preview(job: ImportJob, table: Table | None) -> None:
     started = time.perf_counter()
+    impact_found = None
     try:
         if job.resource == ONEROSTER:
             plan = _plan_package(job)
         else:
             table = table or _load_table(job)
+            scope = course_scope(job.user)
+            impact = Impact.for_resource(job.resource, course_scope=scope)
             plan = build_plan(
                 RESOURCES[job.resource],
                 table,
-                course_scope=course_scope(job.user),
+                course_scope=scope,
                 progress=lambda fraction: set_progress(job.pk, fraction * 100),
+                observe=impact.observe if impact else None,
+                column_map=job.column_map,
             )
+            impact_found = impact.summarise(plan) if impact else None
     except FileRejected as error:
         job.preview = {"errors": [{"row": None, "field": "", "message": str(error)}], "rows": []}
         job.save(update_fields=["preview"])
@@ -311,6 +437,10 @@ def _preview(job: ImportJob, table: Table | None) -> None:
         return
     job.totals = plan.totals
     job.preview = plan.payload() if job.resource == ONEROSTER else preview_payload(plan)
+    if table is not None:
+        job.preview["file_headers"] = table.file_headers  # the mapping step offers them
+    if impact_found is not None:
+        job.preview["impact"] = impact_found  # what it means for students: ``impact``
     job.status = ImportStatus.PREVIEWED
     job.progress = 100
     job.previewed_at = timezone.now()
@@ -397,7 +527,10 @@ def _apply(job: ImportJob, *, actor_id: int | None, reraise_transient: bool) -> 
             job.preview = plan.payload()
         else:
             plan = build_plan(
-                RESOURCES[job.resource], _load_table(job), course_scope=course_scope(job.user)
+                RESOURCES[job.resource],
+                _load_table(job),
+                course_scope=course_scope(job.user),
+                column_map=job.column_map,
             )
             job.preview = preview_payload(plan)
         job.totals = plan.totals
@@ -438,6 +571,7 @@ def _write_table(job: ImportJob, actor: User | None) -> tuple[Plan, dict]:
         course_scope=course_scope(job.user),
         progress=lambda fraction: set_progress(job.pk, fraction * 100),
         on_batch=write,
+        column_map=job.column_map,
     )
     return plan, writer.counts
 

@@ -32,7 +32,7 @@ from apps.academics.batch import (
     gc_paused,
     validate_rows,
 )
-from apps.bulkio.columns import CellError, match_headers, missing_columns
+from apps.bulkio.columns import CellError, ColumnMap, match_headers, missing_columns
 from apps.bulkio.importing.name_match import NameMatcher
 from apps.bulkio.importing.resources import ResourceSpec
 from apps.bulkio.importing.values import unescape_formula
@@ -43,6 +43,7 @@ __all__ = [
     "NEW",
     "SKIP",
     "UPDATE",
+    "MissingColumns",
     "Plan",
     "Progress",
     "RowPlan",
@@ -110,9 +111,17 @@ class Plan:
         """The error rows among the shown ones."""
         return [row for row in self.shown if row.action == ERROR]
 
+    def pin(self, rows: list[RowPlan]) -> None:
+        """Show these rows too (those the impact names), in file order."""
+        seen = {row.row for row in self.shown}
+        extra = {row.row: row for row in rows if row.row not in seen}
+        if extra:
+            self.shown = sorted([*self.shown, *extra.values()], key=lambda row: row.row)
+
 
 Progress = Callable[[float], None]
 OnBatch = Callable[["Plan", list[RowPlan]], None]
+Observe = Callable[[list[RowPlan]], None]
 
 
 def build_plan(
@@ -122,13 +131,18 @@ def build_plan(
     course_scope: set[int] | None = None,
     progress: Progress | None = None,
     on_batch: OnBatch | None = None,
+    observe: Observe | None = None,
+    column_map: ColumnMap | None = None,
 ) -> Plan:
     """``course_scope``: the course ids the user may write marks in (None: every course).
+    ``column_map``: the file's headers the user mapped to fields (the job's own).
 
     ``on_batch`` gets each validated batch in file order before the next one is read; a
     writer that writes there makes the later batches validate against what it wrote.
+    ``observe`` sees each validated batch before the plan forgets the cells it does not
+    show (the preview's impact, ``importing.impact``).
     """
-    positions, ignored = check_columns(spec.name, table)
+    positions, ignored = check_columns(spec.name, table, column_map)
     present = [name for name in spec.parsers if name in positions]
     plan = Plan(
         spec=spec,
@@ -160,6 +174,8 @@ def build_plan(
                 course_scope=course_scope,
                 claimed_emails=claimed_emails,
             )
+            if observe:
+                observe(rows)
             plan.keep(rows)
             if on_batch:
                 on_batch(plan, rows)
@@ -168,23 +184,30 @@ def build_plan(
     return plan
 
 
-def check_columns(resource: str, table: Table) -> tuple[dict[str, int], list[str]]:
+def check_columns(
+    resource: str, table: Table, column_map: ColumnMap | None = None
+) -> tuple[dict[str, int], list[str]]:
     """The position of each field among the table's columns, and the file's ignored headers.
 
     A table read for the resource keeps only the columns it knows (``known_column``), so the
-    ignored names come from the file's whole header row.
+    ignored names come from the file's whole header row. ``column_map`` adds the user's own
+    names for fields (or ignores a column).
     """
-    positions, ignored = match_headers(resource, table.headers)
+    positions, ignored = match_headers(resource, table.headers, column_map)
     if table.file_headers != table.headers:
-        ignored = match_headers(resource, table.file_headers)[1]
+        ignored = match_headers(resource, table.file_headers, column_map)[1]
     missing = missing_columns(resource, positions)
     if missing:
         found = [header for header in table.file_headers or table.headers if header]
-        raise FileRejected(
+        raise MissingColumns(
             _("Required columns are missing: %(missing)s. The file's columns are: %(found)s.")
             % {"missing": ", ".join(missing), "found": short_list(found)}
         )
     return positions, ignored
+
+
+class MissingColumns(FileRejected):
+    """Required columns are not found; the wizard then offers to map the file's columns."""
 
 
 # --- Cells ----------------------------------------------------------------------------------

@@ -29,8 +29,10 @@ from apps.academics.models import Course, Enrollment, EnrollmentStatus, Grade, S
 from apps.accounts.models import Role, User
 from apps.bulkio.oneroster import schema
 from sms.spreadsheets import safe_cell
+from sms.version import VERSION
 
 CHUNK = 2000
+
 FILE_NAME = "oneroster.zip"
 
 
@@ -145,12 +147,11 @@ def _manifest() -> Iterator[tuple]:
     for name in schema.OTHER_FILES:
         yield ("file." + name, schema.ABSENT)
     yield ("source.systemName", "SMS")
-    yield ("source.systemCode", getattr(settings, "SMS_VERSION", ""))
+    yield ("source.systemCode", VERSION)
 
 
 def _orgs(context: _Context) -> Iterator[tuple]:
-    name = getattr(settings, "SMS_SCHOOL_NAME", "") or "SMS"
-    yield (context.org, schema.ACTIVE, "", name, "school", "", "")
+    yield (context.org, schema.ACTIVE, "", settings.SMS_SCHOOL_NAME, "school", "", "")
 
 
 def _sessions(context: _Context) -> Iterator[tuple]:
