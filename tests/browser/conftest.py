@@ -47,8 +47,10 @@ def browser():
         browser.close()
 
 
+# transactional_db first: the page (its tab, its sockets, its polling) is closed before the
+# database is flushed, so no request of the live server holds a table the flush must clear.
 @pytest.fixture
-def page(request, browser, live_server):
+def page(request, transactional_db, browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     context.set_default_timeout(10_000)
     page = context.new_page()
