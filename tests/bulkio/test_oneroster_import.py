@@ -133,6 +133,29 @@ def test_oneroster_import_confirm_writes_students_courses_and_enrollments(admin_
     assert Enrollment.objects.filter(course=course).count() == 2
 
 
+def test_oneroster_import_of_a_large_package_is_previewed_and_applied_by_the_worker(
+    admin_api, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_BULKIO_BACKGROUND_ROWS = 2  # the small package is "large" here
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        created = send(admin_api, build_zip(small_package()))
+    for callback in queued:
+        callback()  # the worker previews (Celery runs eagerly in tests)
+    previewed = admin_api.get(f"/api/v1/imports/{created.json()['id']}/").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = admin_api.post(f"/api/v1/imports/{created.json()['id']}/confirm/")
+    applied = admin_api.get(f"/api/v1/imports/{created.json()['id']}/").json()
+
+    assert created.status_code == 202
+    assert previewed["status"] == "previewed"
+    assert previewed["totals"] == {"new": 5, "update": 0, "skip": 2, "error": 0}
+    assert confirmed.status_code in (200, 202)
+    assert applied["status"] == "applied"
+    assert Student.objects.count() == 2
+    assert Enrollment.objects.filter(course__course_code="ROB1").count() == 2
+
+
 def test_oneroster_import_unknown_class_is_a_row_error_naming_file_row_and_sourced_id(admin_api):
     package = small_package(enrollment_class="no-such-class")
 
