@@ -64,6 +64,9 @@ def test_privacy_floor_student_sees_the_comparison_only_for_the_big_enough_cours
         "Shown when at least 5 students have a final grade"
     )
     expect(page.locator("main")).not_to_contain_text("63.33")  # DB201's average stays hidden
+    # A student has no dashboard to go back to, and the wide table scrolls in its card.
+    expect(page.get_by_role("link", name="← Analytics")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     if os.environ.get("SMS_SCREENSHOTS"):
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_IMG / "student-comparison.png"), full_page=True)

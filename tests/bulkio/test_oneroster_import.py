@@ -443,6 +443,19 @@ def test_oneroster_import_of_the_schools_own_export_changes_nothing(admin_api):
     assert snapshot() == before
 
 
+def test_oneroster_import_of_its_own_export_keeps_hand_in_dates_on_the_assigned_day(admin_api):
+    make_school(students=2)
+    on_the_day, undated = Grade.objects.order_by("pk")[:2]
+    Grade.objects.filter(pk=on_the_day.pk).update(date_submitted=on_the_day.date_assigned)
+    Grade.objects.filter(pk=undated.pk).update(date_submitted=None)
+
+    job = send(admin_api, download(admin_api)).json()
+
+    assert job["totals"]["update"] == 0
+    assert Grade.objects.get(pk=on_the_day.pk).date_submitted == on_the_day.date_assigned
+    assert Grade.objects.get(pk=undated.pk).date_submitted is None
+
+
 def test_oneroster_import_teacher_enrollment_links_the_teacher_and_rollback_unlinks(admin_api):
     school = make_school(students=1)
     data = download(admin_api)

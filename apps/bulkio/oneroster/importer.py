@@ -431,6 +431,7 @@ class _Run(References):
                 row.errors.append(("score", _("A result needs a score.")))
             row.values = values
             grades.append(row)
+        _keep_same_day_hand_ins(grades)
         self._validate_and_write(Grade, report, grades)
         return rows
 
@@ -550,3 +551,22 @@ def _duplicate(row: RowPlan, seen: dict[str, int], sourced: str) -> bool:
          % {"row": first})
     )  # fmt: skip
     return True
+
+
+def _keep_same_day_hand_ins(rows: list[RowPlan]) -> None:
+    """A scoreDate equal to the assigned date reads as "no hand-in date", because that is
+    what the export writes for a grade without one; a grade SMS already holds that was
+    handed in on its assigned day keeps that date (one query per batch), so importing
+    SMS's own export changes nothing."""
+    undated = {
+        row.values["sourced_id"]: row
+        for row in rows
+        if not row.errors and row.values.get("date_submitted", "") is None
+    }
+    if not undated:
+        return
+    stored = Grade.objects.filter(sourced_id__in=undated, date_submitted__isnull=False)
+    for sourced, submitted in stored.values_list("sourced_id", "date_submitted"):
+        row = undated[sourced]
+        if submitted == row.values["date_assigned"]:
+            row.values["date_submitted"] = submitted
