@@ -257,12 +257,20 @@ def test_batch_attendance_write_announces_only_new_absences(
     student, course = committed(_enrolled_pair)
     was_present = committed(
         lambda: AttendanceFactory(
-            student=student, course=course, date=dt.date(2025, 10, 6), status="present"
+            student=student,
+            course=course,
+            date=dt.date(2025, 10, 6),
+            period_number=1,  # the rows below are period 1; the factory's period moves on
+            status="present",
         )
     )
     was_absent = committed(
         lambda: AttendanceFactory(
-            student=student, course=course, date=dt.date(2025, 10, 7), status="absent"
+            student=student,
+            course=course,
+            date=dt.date(2025, 10, 7),
+            period_number=1,
+            status="absent",
         )
     )
     heard.clear()
