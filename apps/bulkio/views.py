@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import capfirst
@@ -151,6 +152,11 @@ def _mapped_columns(job) -> list[tuple[str, str]]:
 def import_detail(request, pk: int):
     _staff_only(request)
     job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
+    if request.htmx and request.htmx.trigger == "import-status" and _preview_arrived(job):
+        # The status card polls while a worker previews; the preview's rows and impact are
+        # not in the card, so the page loads whole once. (After an apply the card itself
+        # says it all, and a reload would drop the toast that reports it.)
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
     preview = job.preview or {}
     columns = preview.get("columns") or []
     rows = [
@@ -187,6 +193,10 @@ def import_detail(request, pk: int):
     }
     template = "bulkio/_import_status.html" if request.htmx else "bulkio/import_detail.html"
     return render(request, template, context)
+
+
+def _preview_arrived(job) -> bool:
+    return job.status == ImportStatus.PREVIEWED and bool((job.preview or {}).get("rows"))
 
 
 def _admin_list(user, resource: str) -> dict | None:

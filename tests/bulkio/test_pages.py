@@ -99,3 +99,25 @@ def test_import_pages_are_closed_to_students(client, student_user):
     client.force_login(student_user)
 
     assert client.get("/bulk/imports/new/").status_code == 403
+
+
+def test_status_poll_reloads_the_page_when_the_worker_has_finished(client, admin_user):
+    client.force_login(admin_user)
+    student, course = _enrolled()
+    content = HEADER + f"{student.student_id},{course.course_code},Lab,Lab,12,20\n"
+    job = ImportJob.objects.get(pk=_post_file(client, content)["Location"].split("/")[-2])
+    poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TRIGGER": "import-status"}
+
+    ImportJob.objects.filter(pk=job.pk).update(status="previewing")
+    running = client.get(f"/bulk/imports/{job.pk}/", **poll)
+    ImportJob.objects.filter(pk=job.pk).update(status="previewed")
+    previewed = client.get(f"/bulk/imports/{job.pk}/", **poll)
+    ImportJob.objects.filter(pk=job.pk).update(status="applied")
+    applied = client.get(f"/bulk/imports/{job.pk}/", **poll)
+
+    # While the worker runs the card keeps polling; once the preview is there the whole
+    # page reloads with its rows, which the card alone does not carry. After an apply the
+    # card says it all (a reload would drop the toast that reports it).
+    assert running.status_code == 200 and 'hx-trigger="every 1s"' in running.content.decode()
+    assert previewed.status_code == 204 and previewed["HX-Refresh"] == "true"
+    assert applied.status_code == 200 and 'data-status="applied"' in applied.content.decode()
