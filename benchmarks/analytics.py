@@ -11,6 +11,14 @@ left as they are); "warm" repeats the request against the cache. Requests go thr
 Django's test client as the demo admin, so the timings include the URL routing, the
 middleware, the session, the view, the serialisation and the cache, but not the network.
 
+Every endpoint is timed for each role scope (``--roles``: the demo ``admin``, ``teacher``
+and ``student``; a student only has their own report) and each filter combination
+(``--filters``: none, a mid-week ``date_from``, a 30-day range from a Wednesday, a
+single day, a semester, one course, one class), and each cold p95 is also given as a
+multiple of the same user's unfiltered cold dashboard (target ≤ 3×). ``trend rows`` says
+for how many students the trend had to be read from raw rows (their stored segments
+interleave; ``apps/analytics/ranged/trend.py``).
+
 ``--refresh`` also times the refresh of the stored results after one grade write (the
 write is made and undone inside a transaction that is rolled back).
 """
@@ -18,6 +26,7 @@ write is made and undone inside a transaction that is rolled back).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -40,9 +49,10 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from apps.academics import scoping  # noqa: E402
 from apps.academics.models import Course, Grade, Student  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
-from apps.analytics import results  # noqa: E402
+from apps.analytics import ranged, results  # noqa: E402
 from apps.analytics.caching import clear_cached_figures  # noqa: E402
 
 
@@ -88,25 +98,40 @@ def time_refresh(runs: int = 5) -> None:
         print(f"refresh after one grade save: {len(queries)} queries, {elapsed:.1f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cold-runs", type=int, default=5)
-    parser.add_argument("--warm-runs", type=int, default=50)
-    parser.add_argument("--only", nargs="*", help="endpoint names to run (default: all)")
-    parser.add_argument("--refresh", action="store_true", help="also time one refresh")
-    args = parser.parse_args()
+FILTER_NAMES = ("none", "from", "range", "day", "semester", "course", "class")
 
-    admin = (
-        User.objects.filter(is_superuser=True).first() or User.objects.filter(role="admin").first()
-    )
-    if admin is None:
-        raise SystemExit("No admin user: seed the database with manage.py seed_demo first.")
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(admin)
-    student = Student.objects.order_by("pk").first()
-    course = Course.objects.order_by("pk").first()
+
+def filter_sets(user) -> dict[str, dict]:
+    """The filter combinations, anchored in the middle of the grades' dates."""
+    dates = Grade.objects.order_by("date_assigned").values_list("date_assigned", flat=True)
+    first, last = dates.first(), dates.last()
+    middle = first + (last - first) / 2
+    wednesday = middle - dt.timedelta(days=middle.weekday()) + dt.timedelta(days=2)
+    courses = scoping.courses_for(user).order_by("pk")
+    course = courses.first()
+    students = scoping.students_for(user).exclude(class_division="")
+    division = students.values_list("class_division", flat=True).first() or ""
+    return {
+        "none": {},
+        "from": {"date_from": wednesday.isoformat()},
+        "range": {
+            "date_from": wednesday.isoformat(),
+            "date_to": (wednesday + dt.timedelta(days=29)).isoformat(),
+        },
+        "day": {"date_from": wednesday.isoformat(), "date_to": wednesday.isoformat()},
+        "semester": {"semester": course.semester} if course else {},
+        "course": {"course": course.pk} if course else {},
+        "class": {"class_division": division},
+    }
+
+
+def endpoints_for(user, role: str) -> dict[str, tuple]:
     base = "/api/v1/analytics/"
-    endpoints = {
+    student = scoping.students_for(user).order_by("pk").first()
+    if role == "student":
+        return {"student": (base + f"students/{student.pk}/", {})} if student else {}
+    course = scoping.courses_for(user).order_by("pk").first()
+    return {
         "dashboard": (base + "dashboard/", {}),
         "students": (base + "students/", {"ordering": "-risk_score"}),
         "student": (base + f"students/{student.pk}/", {}),
@@ -115,22 +140,68 @@ def main() -> None:
         "courses": (base + "courses/", {}),
         "course": (base + f"courses/{course.pk}/", {}),
     }
-    chosen = {name: url for name, url in endpoints.items() if not args.only or name in args.only}
+
+
+def user_for(role: str):
+    if role == "admin":
+        return (
+            User.objects.filter(username="admin").first()
+            or User.objects.filter(is_superuser=True).first()
+            or User.objects.filter(role="admin").first()
+        )
+    return User.objects.filter(username=role).first() or User.objects.filter(role=role).first()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--warm-runs", type=int, default=50)
+    parser.add_argument("--only", nargs="*", help="endpoint names to run (default: all)")
+    parser.add_argument("--roles", nargs="*", default=["admin", "teacher", "student"])
+    parser.add_argument("--filters", nargs="*", default=list(FILTER_NAMES), choices=FILTER_NAMES)
+    parser.add_argument("--refresh", action="store_true", help="also time one refresh")
+    args = parser.parse_args()
+
     print(
         f"database: {connection.vendor}; students {Student.objects.count():,}; "
         f"courses {Course.objects.count():,}"
     )
-    header = f"{'endpoint':<12}{'cold p50':>10}{'cold p95':>10}{'warm p50':>10}{'warm p95':>10}"
+    header = (
+        f"{'role':<9}{'filter':<10}{'endpoint':<12}{'cold p50':>10}{'cold p95':>10}"
+        f"{'× dash':>8}{'warm p50':>10}{'warm p95':>10}{'trend rows':>12}"
+    )
     print(header + "   (ms)")
     print("-" * len(header))
-    for name, endpoint in chosen.items():
-        cold = measure(client, endpoint, args.cold_runs, cold=True)
-        warm = measure(client, endpoint, args.warm_runs, cold=False)
-        print(
-            f"{name:<12}{statistics.median(cold):>10.0f}{percentile(cold, 0.95):>10.0f}"
-            f"{statistics.median(warm):>10.1f}{percentile(warm, 0.95):>10.1f}",
-            flush=True,
-        )
+    for role in args.roles:
+        user = user_for(role)
+        if user is None:
+            raise SystemExit(f"No {role} user: seed the database with manage.py seed_demo first.")
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        endpoints = endpoints_for(user, role)
+        chosen = {n: e for n, e in endpoints.items() if not args.only or n in args.only}
+        filters = filter_sets(user)
+        reference = None
+        call(client, next(iter(endpoints.values())))  # first request: imports, URL resolver
+        if "dashboard" in endpoints:
+            reference = percentile(
+                measure(client, endpoints["dashboard"], args.cold_runs, True), 0.95
+            )
+        for filter_name in args.filters:
+            for name, (path, params) in chosen.items():
+                endpoint = (path, {**params, **filters[filter_name]})
+                ranged.LAST_TREND_STATS.from_rows = 0
+                cold = measure(client, endpoint, args.cold_runs, cold=True)
+                from_rows = ranged.LAST_TREND_STATS.from_rows
+                warm = measure(client, endpoint, args.warm_runs, cold=False)
+                ratio = f"{percentile(cold, 0.95) / reference:.1f}" if reference else "-"
+                print(
+                    f"{role:<9}{filter_name:<10}{name:<12}{statistics.median(cold):>10.0f}"
+                    f"{percentile(cold, 0.95):>10.0f}{ratio:>8}"
+                    f"{statistics.median(warm):>10.1f}{percentile(warm, 0.95):>10.1f}"
+                    f"{from_rows:>12}",
+                    flush=True,
+                )
     if args.refresh:
         time_refresh()
 

@@ -27,6 +27,8 @@ from apps.academics import changes, grading
 from apps.academics.models import Attendance, Enrollment, Grade
 from apps.analytics.caching import bump_generation
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
+from apps.analytics.rollup_state import record_first_write, record_rebuilt
+from apps.analytics.rollups import write_rollups
 
 BATCH_SIZE = 1000
 ID_CHUNK = 2000
@@ -102,7 +104,8 @@ def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
 
 
 def _write_students(student_ids: list[int] | None) -> int:
-    """Replace the engine rows of these students (all when None); returns rows written."""
+    """Replace the engine rows and the daily rollups of these students (all when None);
+    returns rows written."""
     now = timezone.now()
     # Risk reasons are stored in the site's language; other languages re-render them.
     with translation.override(settings.LANGUAGE_CODE):
@@ -129,6 +132,9 @@ def _write_students(student_ids: list[int] | None) -> int:
         ),
         batch_size=BATCH_SIZE,
     )
+    if student_ids is not None:
+        write_rollups(student_ids)
+        record_first_write()
     return len(summaries)
 
 
@@ -242,6 +248,10 @@ def rebuild_results() -> RebuildTimings:
         started = time.perf_counter()
         timings.students = _write_students(None)
         timings.seconds["results"] = time.perf_counter() - started
+        started = time.perf_counter()
+        write_rollups(None)
+        record_rebuilt()
+        timings.seconds["rollups"] = time.perf_counter() - started
         started = time.perf_counter()
         _write_slots(None)
         timings.seconds["slots"] = time.perf_counter() - started

@@ -1,5 +1,6 @@
-"""Celery tasks of analytics: warming the common figures after a deploy or a rebuild, and
-the teachers' weekly digest emails."""
+"""Celery tasks of analytics: rebuilding the daily rollups when they are not current,
+warming the common figures after a deploy or a rebuild, and the teachers' weekly digest
+emails."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.analytics import rollup_state
 from apps.analytics.digest import teachers_with_courses
 from apps.analytics.digest_sending import send_teacher_digest as send_one
 from apps.analytics.warming import warm_common_figures
@@ -36,9 +38,30 @@ def warm_figures() -> int:
         cache.delete(WARMING_LOCK)
 
 
+# Queued by ``rollup_state.request_rebuild`` (which holds the lock until this ends): by the
+# first ranged request that finds the rollups not current, and by every worker start. It
+# checks again, so a second queueing after a finished rebuild costs one query.
+@shared_task(
+    name="analytics.rebuild_rollups",
+    soft_time_limit=rollup_state.REBUILD_LOCK_SECONDS,
+    time_limit=rollup_state.REBUILD_LOCK_SECONDS + 60,
+)
+def rebuild_rollups() -> bool:
+    """Rebuild the daily rollups when they are not current; True when it rebuilt."""
+    try:
+        if rollup_state.rollups_current():
+            return False
+        rollup_state.rebuild_rollups()
+        return True
+    finally:
+        rollup_state.release_rebuild_lock()
+
+
 @worker_ready.connect
 def warm_after_deploy(**_kwargs) -> None:
-    """A worker that starts (a deploy, a restart) warms the figures the cache lost."""
+    """A worker that starts (a deploy, a restart) rebuilds the rollups if a migration left
+    them not current (an upgrade), and warms the figures the cache lost."""
+    rollup_state.request_rebuild()
     warm_figures.delay()
 
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from apps.academics import posting, services
 from apps.academics.models import Grade
-from apps.analytics.models import EnrollmentResult, GradeBucket
+from apps.analytics.models import EnrollmentResult, GradeBucket, GradeDay
 from apps.notifications.models import Notification, NotificationKind
 from tests.factories import (
     AdminFactory,
@@ -295,7 +295,9 @@ def test_post_grades_query_count_does_not_grow_with_200_students(
         for student in students
     )
 
-    with django_assert_max_num_queries(55), django_capture_on_commit_callbacks(execute=True):
+    # 55 before the daily rollups; their refresh adds 9 statements (4 deletes, 5 inserts),
+    # the same for 1 student or 2,000.
+    with django_assert_max_num_queries(64), django_capture_on_commit_callbacks(execute=True):
         result = posting.grades_post(course=course, actor=teacher)
 
     assert (result.posted, result.students_notified) == (200, 200)
@@ -458,3 +460,19 @@ def test_grade_admin_lists_hidden_grades_with_their_filter(school, admin_client)
     assert list(response.context["cl"].result_list.values_list("assignment_name", flat=True)) == [
         "Midterm"
     ]
+
+
+@pytest.mark.postgres
+def test_post_grades_refreshes_the_daily_rollups_of_the_posted_grades(
+    school, django_capture_on_commit_callbacks
+):
+    student = school["students"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        _grade(school, student, "Midterm", "Midterm", "80")
+    day = GradeDay.objects.filter(student=student, day=dt.date(2025, 11, 1))
+    assert not day.exists()  # hidden: in no rollup
+
+    with django_capture_on_commit_callbacks(execute=True):
+        posting.grades_post(course=school["course"], actor=school["teacher"])
+
+    assert day.get().latest_percentage == 80.0

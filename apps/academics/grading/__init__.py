@@ -3,7 +3,8 @@
 Two layers, kept apart so that the rules can be read and tested without a database:
 
 * **Pure computation** on frozen dataclasses: ``parse_rules``, ``category_totals``,
-  ``compute_course_result`` / ``finalise_course_result``, ``attendance_rate``,
+  ``compute_course_result`` / ``finalise_course_result`` (``finals``: the final grade and
+  risk level alone, from plain sums, for figures that show nothing else), ``attendance_rate``,
   ``letter_grade``, ``least_squares_slope``, ``trend_label``, ``risk_assessment`` and
   ``summarise_student``.
 * **Loading**: ``course_result`` and ``student_summary`` read one student's rows;
@@ -22,7 +23,7 @@ percentages), ``loading`` (one student) and ``bulk`` (many students). Import fro
 ``apps.academics.grading``; the names below are its API.
 """
 
-from apps.academics.grading.bulk import course_results, student_summaries
+from apps.academics.grading.bulk import course_results, student_summaries, trends
 from apps.academics.grading.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
 from apps.academics.grading.expressions import counted_records, percentage_expression
 from apps.academics.grading.keys import ATTENDANCE_KEY, EXAM_KEYS, category_key
@@ -62,6 +63,7 @@ from apps.academics.grading.rules import (
     parse_rules,
     pass_mark,
     risk_assessment,
+    risk_level,
     rule_for_category,
     slope_from_sums,
     summarise_student,
@@ -113,6 +115,7 @@ __all__ = [
     "pass_mark",
     "percentage_expression",
     "risk_assessment",
+    "risk_level",
     "rule_for_category",
     "round2",
     "slope_from_sums",
@@ -121,5 +124,6 @@ __all__ = [
     "summarise_student",
     "to_decimal",
     "trend_label",
+    "trends",
     "unrounded_attendance_rate",
 ]

@@ -322,6 +322,26 @@ def course_results(
     return _bulk_course_results(scope.narrowed(pairs), pairs)
 
 
+def trends(
+    *,
+    student_ids: Iterable[int],
+    course_ids: Iterable[int] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[int, tuple[str, Decimal | None]]:
+    """(trend label, slope) of these students over their counted grades in these courses
+    and dates: one statement, ids written in as literals (the analytics' fallback for the
+    students whose stored trend segments interleave)."""
+    scope = _Scope(
+        sorted(set(student_ids)),
+        None if course_ids is None else sorted(set(course_ids)),
+        date_from,
+        date_to,
+        known=True,
+    )
+    return {} if scope.empty else _trend_sums(scope)
+
+
 def student_summaries(
     *,
     student_ids: Iterable[int] | QuerySet | None = None,

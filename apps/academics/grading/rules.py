@@ -216,6 +216,42 @@ def _rule_totals(
     return totals.get(rule.key)
 
 
+def rule_average(
+    rule: EvaluationRule, totals: Mapping[str, CategoryTotals], rate: Decimal | None
+) -> tuple[Decimal | None, int]:
+    """Step 4: one rule's average (None when it has no items) and its item count."""
+    part = _rule_totals(rule, totals, rate)
+    average = part.average if part else None
+    return average, part.items if average is not None else 0
+
+
+def contribution(rule: EvaluationRule, average: Decimal | None) -> Decimal | None:
+    return None if average is None else average * rule.weight / HUNDRED
+
+
+def absence_deduction(absence_penalty: Decimal | int | str, absent: int) -> Decimal:
+    return to_decimal(absence_penalty) * absent
+
+
+def weighted_final(
+    rules: Sequence[EvaluationRule], averages: Sequence[Decimal | None], deduction: Decimal
+) -> tuple[Decimal | None, Decimal, str | None]:
+    """Steps 5–7 from each rule's average: (final grade, weight used, reason). Rules
+    without an average are left out and the rest rescaled to 100; the absence deduction
+    is taken off and the grade kept ≥ 0, rounded."""
+    weighted = used = ZERO
+    for rule, average in zip(rules, averages, strict=True):
+        if average is not None:
+            weighted += contribution(rule, average)
+            used += rule.weight
+    if not rules:
+        return None, used, "no_evaluation_rules"
+    if used <= 0:
+        return None, used, "no_grades"
+    raw = weighted if used >= HUNDRED else weighted / used * HUNDRED
+    return round2(max(raw - deduction, ZERO)), used, None
+
+
 def finalise_course_result(
     *,
     student_id: int,
@@ -230,32 +266,19 @@ def finalise_course_result(
 ) -> CourseResult:
     """Steps 4–7 of the engine, from per-category totals to the final grade."""
     rate = unrounded_attendance_rate(attendance)
-    penalty = to_decimal(absence_penalty)
-    deduction = penalty * attendance.absent
-    breakdown: dict[str, CategoryBreakdown] = {}
-    weighted = used = ZERO
-    for rule in rules:
-        part = _rule_totals(rule, totals, rate)
-        average = part.average if part else None
-        contribution = None if average is None else average * rule.weight / HUNDRED
-        if contribution is not None:
-            weighted += contribution
-            used += rule.weight
-        breakdown[rule.key] = CategoryBreakdown(
+    deduction = absence_deduction(absence_penalty, attendance.absent)
+    parts = [rule_average(rule, totals, rate) for rule in rules]
+    final, used, reason = weighted_final(rules, [average for average, _ in parts], deduction)
+    breakdown = {
+        rule.key: CategoryBreakdown(
             label=rule.label,
             average=round2(average),
             weight=round2(rule.weight),
-            contribution=round2(contribution),
-            items=part.items if average is not None else 0,
+            contribution=round2(contribution(rule, average)),
+            items=items,
         )
-    final = reason = None
-    if not rules:
-        reason = "no_evaluation_rules"
-    elif used <= 0:
-        reason = "no_grades"
-    else:
-        raw = weighted if used >= HUNDRED else weighted / used * HUNDRED
-        final = round2(max(raw - deduction, ZERO))
+        for rule, (average, items) in zip(rules, parts, strict=True)
+    }
     return CourseResult(
         student_id=student_id,
         course_id=course_id,
@@ -343,41 +366,69 @@ def trend_label(percentages: Sequence[Decimal]) -> str:
     return label_for_slope(len(percentages), least_squares_slope(percentages))
 
 
+_AVERAGE_BANDS = ((50, 40), (65, 25), (75, 10))
+_ATTENDANCE_BANDS = ((70, 35), (80, 15))
+_TREND_POINTS = {"declining": ("trend_declining", 15), "improving": ("trend_improving", -5)}
+
+
+def _risk_points(
+    average: Decimal | None, attendance_rate: Decimal | None, trend: str
+) -> list[tuple[str, int, Decimal | None, int | None]]:
+    """(code, points, value, limit) of each band that applies: the first of each group."""
+    found = []
+    for prefix, value, bands in (
+        ("average_below", average, _AVERAGE_BANDS),
+        ("attendance_below", attendance_rate, _ATTENDANCE_BANDS),
+    ):
+        if value is not None:
+            for limit, points in bands:
+                if value < limit:
+                    found.append((f"{prefix}_{limit}", points, value, limit))
+                    break
+    if trend in _TREND_POINTS:
+        code, points = _TREND_POINTS[trend]
+        found.append((code, points, None, None))
+    return found
+
+
+def _level_for(score: int) -> str:
+    low, medium, high = RISK_LEVELS
+    return low if score < 30 else medium if score < 60 else high
+
+
+def risk_level(average: Decimal | None, attendance_rate: Decimal | None, trend: str) -> str:
+    """``risk_assessment(…).level`` without writing the reasons' messages."""
+    points = _risk_points(average, attendance_rate, trend)
+    return _level_for(max(sum(point for _code, point, _value, _limit in points), 0))
+
+
+def _risk_message(code: str, value: Decimal | None, limit: int | None) -> str:
+    if code.startswith("average_below"):
+        return _("Average grade %(value)s is below %(limit)s.") % {"value": value, "limit": limit}
+    if code.startswith("attendance_below"):
+        message = _("Attendance rate %(value)s%% is below %(limit)s%%.")
+        return message % {"value": value, "limit": limit}
+    if code == "trend_declining":
+        return _("Grades are declining.")
+    return _("Grades are improving.")
+
+
 def risk_assessment(average: Decimal | None, attendance_rate: Decimal | None, trend: str) -> Risk:
     """Explainable risk: one band per group (the first that applies), score kept ≥ 0."""
-    reasons: list[RiskReason] = []
-    if average is not None:
-        for limit, points in ((50, 40), (65, 25), (75, 10)):
-            if average < limit:
-                message = _("Average grade %(value)s is below %(limit)s.")
-                reasons.append(
-                    RiskReason(
-                        f"average_below_{limit}",
-                        points,
-                        message % {"value": average, "limit": limit},
-                    )
-                )
-                break
-    if attendance_rate is not None:
-        for limit, points in ((70, 35), (80, 15)):
-            if attendance_rate < limit:
-                message = _("Attendance rate %(value)s%% is below %(limit)s%%.")
-                reasons.append(
-                    RiskReason(
-                        f"attendance_below_{limit}",
-                        points,
-                        message % {"value": attendance_rate, "limit": limit},
-                    )
-                )
-                break
-    if trend == "declining":
-        reasons.append(RiskReason("trend_declining", 15, _("Grades are declining.")))
-    elif trend == "improving":
-        reasons.append(RiskReason("trend_improving", -5, _("Grades are improving.")))
+    reasons = [
+        RiskReason(code, points, _risk_message(code, value, limit))
+        for code, points, value, limit in _risk_points(average, attendance_rate, trend)
+    ]
     score = max(sum(reason.points for reason in reasons), 0)
-    low, medium, high = RISK_LEVELS
-    level = low if score < 30 else medium if score < 60 else high
-    return Risk(level=level, score=score, reasons=tuple(reasons))
+    return Risk(level=_level_for(score), score=score, reasons=tuple(reasons))
+
+
+def credit_weighted(values: Sequence[tuple[Decimal, int]]) -> Decimal | None:
+    """The credit-weighted mean of (value, credits) pairs, rounded; None without credits."""
+    credits = sum(weight for _value, weight in values)
+    if not credits:
+        return None
+    return round2(sum(value * weight for value, weight in values) / credits)
 
 
 def summarise_student(
@@ -389,11 +440,8 @@ def summarise_student(
 ) -> StudentSummary:
     """Credit-weighted GPA and average, pooled attendance, trend and risk."""
     graded = [course for course in courses if course.final_grade is not None]
-    credits = sum(course.credits for course in graded)
-    average = gpa = None
-    if credits:
-        average = round2(sum(c.final_grade * c.credits for c in graded) / credits)
-        gpa = round2(sum(c.gpa * c.credits for c in graded) / credits)
+    average = credit_weighted([(c.final_grade, c.credits) for c in graded])
+    gpa = credit_weighted([(c.gpa, c.credits) for c in graded])
     pooled = sum((course.attendance_counts for course in courses), AttendanceCounts())
     rate = round2(unrounded_attendance_rate(pooled))
     return StudentSummary(

@@ -8,11 +8,10 @@ Without a date filter, the engine's figures are read from the stored results
 grouped reads of ~100,000 enrollment rows and ~10,000 student rows. Attendance by date,
 weekday and period and grade-item statistics read the per-course aggregates
 (``AttendanceSlot``, ``GradeBucket``) unless the request narrows to some students. With a
-date filter, final grades depend on the marks inside the range, so the engine computes
-them live for the filtered scope (slower; the response is cached like any other).
-Per-student figures (GPA, average, trend, risk) restricted to some courses (a teacher's
-scope, ``course``/``semester`` filters) are also computed live, since they cover only
-those courses.
+date filter, or per-student figures restricted to some courses (a teacher's scope,
+``course``/``semester`` filters), the engine's finishing runs on stored data combined by
+``apps.analytics.ranged`` (daily rollups, stored results, trend segments); the live
+engine over raw rows is only the tests' reference (``AnalyticsContext(..., live=True)``).
 
 Layout: ``context`` (``AnalyticsContext`` and the rows it reads), ``common`` (shared
 helpers) and one module per figure family: ``dashboard_figures``, ``student_figures``,

@@ -82,10 +82,12 @@ def _course_status_rows(context: AnalyticsContext) -> list[dict]:
         sums = context.enrollment_results.values("course_id").annotate(
             **{status: Sum(status) for status in AttendanceStatus.values}
         )
+        # Only statuses with records, as the grouped count of raw rows gives them.
         return [
-            {"course_id": row["course_id"], "status": status, "n": row[status] or 0}
+            {"course_id": row["course_id"], "status": status, "n": row[status]}
             for row in sums
             for status in AttendanceStatus.values
+            if row[status]
         ]
     return list(
         context.scope.attendance.values("course_id", "status").annotate(n=Count("id")).order_by()
@@ -99,7 +101,7 @@ def _alert_candidates(context: AnalyticsContext) -> list:
         Q(attendance_rate__lt=context.filters.threshold)
         | Q(consecutive_absences__gte=context.filters.consecutive)
     )
-    return [StoredResult(*row) for row in flagged.values_list(*StoredResult.COLUMNS)]
+    return [StoredResult.from_row(row) for row in flagged.values_list(*StoredResult.COLUMNS)]
 
 
 def _alerts(context: AnalyticsContext) -> list[dict]:
@@ -127,7 +129,14 @@ def _alerts(context: AnalyticsContext) -> list[dict]:
                 "consecutive_absences": consecutive,
             }
         )
-    alerts.sort(key=lambda row: (row["rate"] if row["rate"] is not None else 101, row["name"]))
+    alerts.sort(
+        key=lambda row: (
+            row["rate"] if row["rate"] is not None else 101,
+            row["name"],
+            row["id"],
+            row["course_code"],
+        )
+    )
     return alerts
 
 

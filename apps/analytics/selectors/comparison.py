@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.conf import settings
 
 from apps.academics import grading
-from apps.analytics import stats
+from apps.analytics import ranged, stats
 from apps.analytics.models import EnrollmentResult
 from apps.analytics.selectors.context import AnalyticsContext
 
@@ -35,16 +35,25 @@ def _course_finals(context: AnalyticsContext, course_ids: list[int]) -> dict[int
         for course_id, student_id, value in rows:
             finals[course_id][student_id] = float(value)
         return finals
-    summaries = grading.student_summaries(
-        course_ids=course_ids,
-        date_from=context.filters.date_from,
-        date_to=context.filters.date_to,
-    )
+    arguments = {
+        "course_ids": course_ids,
+        "date_from": context.filters.date_from,
+        "date_to": context.filters.date_to,
+    }
+    if context.live:
+        results = [
+            result
+            for summary in grading.student_summaries(**arguments).values()
+            for result in summary.courses
+        ]
+    else:
+        # The classes' finals over the range from the daily rollups, as every other
+        # ranged figure (the live engine here cost ~0.3 s of a student's 0.9 s report).
+        results = ranged.course_results(**arguments).values()
     wanted = set(course_ids)
-    for student_id, summary in summaries.items():
-        for result in summary.courses:
-            if result.course_id in wanted and result.final_grade is not None:
-                finals[result.course_id][student_id] = float(result.final_grade)
+    for result in results:
+        if result.course_id in wanted and result.final_grade is not None:
+            finals[result.course_id][result.student_id] = float(result.final_grade)
     return finals
 
 

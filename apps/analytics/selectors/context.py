@@ -1,6 +1,10 @@
 """The analytics context: one user's scope and filters, and the rows every figure reads.
 
-It decides once whether figures come from the stored results or the live engine.
+It decides once where the engine's figures come from: the stored results for
+per-enrollment figures without dates, ``StudentResult`` for per-student figures over
+every course, and otherwise the stored results and daily rollups combined by
+``apps.analytics.ranged``. ``live=True`` runs the grade engine over the raw rows instead:
+the reference the equivalence tests compare with.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ import dataclasses
 from decimal import Decimal
 from functools import cached_property
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from apps.academics import grading
 from apps.academics.filtering import RecordFilters
+from apps.analytics import ranged
 from apps.analytics import results as stored_results
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
 from apps.analytics.scope import AnalyticsScope
@@ -25,9 +31,15 @@ class AnalyticsContext:
     """One user's view of the analytics under one set of filters."""
 
     def __init__(
-        self, user, filters: RecordFilters | None = None, *, focus_course: int | None = None
+        self,
+        user,
+        filters: RecordFilters | None = None,
+        *,
+        focus_course: int | None = None,
+        live: bool = False,
     ):
         self.filters = filters or RecordFilters()
+        self.live = live
         self.scope = AnalyticsScope(user, self.filters, focus_course)
         # Writes earlier in this transaction are folded in before reading the stored rows.
         stored_results.flush_pending()
@@ -36,7 +48,7 @@ class AnalyticsContext:
     @cached_property
     def stored(self) -> bool:
         """Engine figures per enrollment come from the stored results (no date filter)."""
-        return self.filters.date_from is None and self.filters.date_to is None
+        return not self.live and self.filters.date_from is None and self.filters.date_to is None
 
     @cached_property
     def stored_students(self) -> bool:
@@ -91,28 +103,80 @@ class AnalyticsContext:
         return self._per_course(GradeBucket)
 
     @cached_property
+    def grade_count(self) -> int:
+        """Counted grade items in scope: per-course buckets, else the daily rollups (the
+        raw rows only for the live reference)."""
+        if self.stored and self.use_aggregates:
+            return self.grade_buckets.aggregate(n=Sum("items"))["n"] or 0
+        if self.live:
+            return self.scope.grades.count()
+        return ranged.grade_count(**self._engine_arguments())
+
+    @cached_property
     def stored_risk(self) -> dict[int, str]:
         return dict(self.student_results.values_list("student_id", "risk_level"))
 
+    def _engine_arguments(self) -> dict:
+        student_ids, course_ids = self.scope.engine_ids
+        return {
+            "student_ids": student_ids,
+            "course_ids": course_ids,
+            "date_from": self.filters.date_from,
+            "date_to": self.filters.date_to,
+        }
+
+    @cached_property
+    def course_results(self) -> dict:
+        """Every (student, course) result in scope, from stored data (live: the engine)."""
+        if self.live:
+            return {
+                (result.student_id, result.course_id): result
+                for summary in self.summaries.values()
+                for result in summary.courses
+            }
+        return ranged.course_results(**self._engine_arguments())
+
     @cached_property
     def summaries(self) -> dict:
-        student_ids, course_ids = self.scope.engine_ids
-        return grading.student_summaries(
-            student_ids=student_ids,
-            course_ids=course_ids,
-            date_from=self.filters.date_from,
-            date_to=self.filters.date_to,
-        )
+        """Every student summary in scope: stored data combined, or the live engine."""
+        if self.live:
+            return grading.student_summaries(**self._engine_arguments())
+        return ranged.summaries(**self._engine_arguments(), results=self.course_results)
+
+    @cached_property
+    def final_results(self) -> list:
+        """Every enrollment's final grade and letter in scope (what the dashboard shows):
+        stored rows without dates, else only the final grades of the daily rollups."""
+        if self.stored or self.live:
+            return self.results
+        return list(ranged.final_grades(**self._engine_arguments()).values())
+
+    @cached_property
+    def risk_levels(self) -> dict[int, str]:
+        """Each student's risk level in scope; students without an enrollment in scope
+        may be missing (they are at low risk)."""
+        if self.stored_students:
+            return self.stored_risk
+        if self.live:
+            return {pk: summary.risk.level for pk, summary in self.summaries.items()}
+        finals = {(r.student_id, r.course_id): r for r in self._finals_for_risk}
+        return ranged.risk_levels(**self._engine_arguments(), finals=finals)
+
+    @cached_property
+    def _finals_for_risk(self) -> list:
+        if self.stored:  # the stored rows lack the attendance counts: read them with finals
+            return list(ranged.final_grades(**self._engine_arguments()).values())
+        return self.final_results
 
     @cached_property
     def results(self) -> list:
         """Every (student, course) CourseResult in scope (stored rows when possible)."""
         if self.stored:
             return [
-                StoredResult(*row)
+                StoredResult.from_row(row)
                 for row in self.enrollment_results.values_list(*StoredResult.COLUMNS)
             ]
-        return [result for summary in self.summaries.values() for result in summary.courses]
+        return list(self.course_results.values())
 
     @cached_property
     def students(self) -> dict[int, dict]:
@@ -147,10 +211,17 @@ class StoredResult:
     student_id: int
     course_id: int
     final_grade: Decimal | None
-    letter_grade: str
+    letter_grade: str | None
     attendance_rate: Decimal | None
     unexcused_absences: int
     consecutive_absences: int
+
+    @classmethod
+    def from_row(cls, row: tuple) -> StoredResult:
+        """A row of ``COLUMNS``; no letter is stored as "" but reads as None, as the
+        engine gives it."""
+        student_id, course_id, final_grade, letter_grade, *rest = row
+        return cls(student_id, course_id, final_grade, letter_grade or None, *rest)
 
     COLUMNS = (
         "student_id",

@@ -136,7 +136,15 @@ def course_detail(context: AnalyticsContext, course_pk: int) -> dict:
                 "risk_level": context.risk_level(result.student_id),
             }
         )
-    comparison.sort(key=lambda item: (item["final_grade"] is None, -(item["final_grade"] or 0)))
+    # Best first; ties by name, so every path lists them in the same order.
+    comparison.sort(
+        key=lambda item: (
+            item["final_grade"] is None,
+            -(item["final_grade"] or 0),
+            item["name"],
+            item["id"],
+        )
+    )
     return {
         "generated_at": context.generated_at.isoformat(),
         **row,

@@ -25,9 +25,9 @@ from apps.analytics.selectors.context import AnalyticsContext
 TOP_COURSES = 5
 
 
-def _course_averages(context: AnalyticsContext) -> list[dict]:
+def _course_averages(context: AnalyticsContext, results: list) -> list[dict]:
     by_course: dict[int, list[float]] = defaultdict(list)
-    for result in context.results:
+    for result in results:
         if field(result, "final_grade") is not None:
             by_course[result.course_id].append(float(result.final_grade))
     rows = []
@@ -45,12 +45,6 @@ def _course_averages(context: AnalyticsContext) -> list[dict]:
             }
         )
     return sorted(rows, key=lambda row: (-row["average_final_grade"], row["course_code"]))
-
-
-def _grade_count(context: AnalyticsContext) -> int:
-    if context.stored and context.use_aggregates:
-        return context.grade_buckets.aggregate(n=Sum("items"))["n"] or 0
-    return context.scope.grades.count()
 
 
 def _stored_final_figures(context: AnalyticsContext) -> dict:
@@ -97,8 +91,8 @@ def _risk_counts(context: AnalyticsContext) -> dict:
             context.student_results.values_list("risk_level").annotate(n=Count("pk")).order_by()
         )
     risk = defaultdict(int)
-    for summary in context.summaries.values():
-        risk[field(field(summary, "risk"), "level")] += 1
+    for level in context.risk_levels.values():
+        risk[level] += 1
     return risk
 
 
@@ -111,14 +105,14 @@ def dashboard(context: AnalyticsContext) -> dict:
     if context.stored:
         figures = _stored_final_figures(context)
     else:
-        results = context.results
+        results = context.final_results
         finals = _final_grades(results)
         figures = {
             "enrollments": scope.enrollments.count(),
             "average_grade": stats.num(sum(finals) / len(finals)) if finals else None,
             "pass_rate": stats.pass_rate(finals),
             "letters": _letter_counts(results),
-            "course_averages": _course_averages(context),
+            "course_averages": _course_averages(context, results),
         }
     risk = _risk_counts(context)
     course_averages = figures["course_averages"]
@@ -128,7 +122,7 @@ def dashboard(context: AnalyticsContext) -> dict:
             **student_totals,
             "courses": scope.courses.count(),
             "enrollments": figures["enrollments"],
-            "grades": _grade_count(context),
+            "grades": context.grade_count,
             "attendance_records": sum(row["n"] for row in attendance_rows),
         },
         "average_grade": figures["average_grade"],

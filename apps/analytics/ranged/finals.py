@@ -1,0 +1,116 @@
+"""Only what the dashboard shows of the engine: each enrollment's final grade and each
+student's risk level (``grading.finals``), never a whole ``CourseResult`` or summary.
+
+The dashboard needs no breakdown, no longest absence run, and a student's trend only when
+it could change their risk level: for the whole school that skips most of the finishing,
+one read of the attendance days and most trend segments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from apps.academics import grading
+from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
+from apps.academics.models import Course
+from apps.analytics.models import EnrollmentResult
+from apps.analytics.ranged.reading import Pair, Selection, fetch
+from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums
+from apps.analytics.ranged.trend import trends
+
+_NO_COUNTS = (0, 0, 0, 0)
+_EMPTY: dict = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """One enrollment's final grade, with what its student's standing needs."""
+
+    student_id: int
+    course_id: int
+    final_grade: Decimal | None
+    credits: int
+    attendance: grading.AttendanceCounts
+
+    @property
+    def letter_grade(self) -> str | None:
+        return grading.letter_grade(self.final_grade)
+
+
+def _course_rules(pairs: list[Pair]) -> dict[int, CourseRules]:
+    rows = (
+        Course.all_objects.order_by()
+        .filter(id__in=sorted({course_id for _student_id, course_id in pairs}))
+        .values_list("id", "evaluation_rules", "absence_penalty", "credits")
+    )
+    return {pk: CourseRules.of(rules, penalty, credits) for pk, rules, penalty, credits in rows}
+
+
+def _stored_finals(selection: Selection) -> dict[Pair, Final]:
+    rows = selection.restrict(EnrollmentResult.objects.order_by()).values_list(
+        "student_id", "course_id", "final_grade", "credits", "present", "absent", "late", "excused"
+    )
+    return {
+        (s, c): Final(s, c, final, credits, grading.AttendanceCounts(*counts))
+        for s, c, final, credits, *counts in rows
+    }
+
+
+def final_grades(selection: Selection) -> dict[Pair, Final]:
+    """Each counted enrollment's final grade over the selection's dates (stored without)."""
+    if not selection.dated:
+        return _stored_finals(selection)
+    pairs = fetch(
+        selection.restrict(EnrollmentResult.objects.order_by()).values_list(
+            "student_id", "course_id"
+        )
+    )
+    if not pairs:
+        return {}
+    courses = _course_rules(pairs)
+    selection = selection.narrowed(pairs)
+    grades, exams = grade_sums(selection)
+    daily = daily_sums(selection)
+    counts = attendance_counts(selection)
+    finals = {}
+    for pair in pairs:
+        course = courses[pair[1]]
+        attendance = grading.AttendanceCounts(*counts.get(pair, _NO_COUNTS))
+        grade = final_grade(
+            course,
+            grades.get(pair, _EMPTY),
+            exams.get(pair, _EMPTY),
+            daily.get(pair, _EMPTY),
+            attendance,
+        )
+        finals[pair] = Final(pair[0], pair[1], grade, course.credits, attendance)
+    return finals
+
+
+def risk_levels(selection: Selection, finals: dict[Pair, Final]) -> dict[int, str]:
+    """The risk level of each student with an enrollment in ``finals`` (students without
+    one are at low risk: no average, no attendance, no trend). The trend is read only for
+    the students whose level it could change."""
+    by_student: dict[int, list[Final]] = defaultdict(list)
+    for final in finals.values():
+        by_student[final.student_id].append(final)
+    levels: dict[int, str] = {}
+    standings: dict[int, StudentStanding] = {}
+    for student_id, enrolled in by_student.items():
+        pooled = sum((final.attendance for final in enrolled), grading.AttendanceCounts())
+        standing = StudentStanding.of([(f.final_grade, f.credits) for f in enrolled], pooled)
+        level = standing.level_without_trend()
+        if level is None:
+            standings[student_id] = standing
+        else:
+            levels[student_id] = level
+    if standings:
+        needed = sorted(standings)
+        wanted = Selection(needed, selection.course_ids, selection.date_from, selection.date_to)
+        wanted = wanted.narrowed(pair for pair in finals if pair[0] in standings)
+        found = trends(wanted, whole_courses=not selection.dated)
+        for student_id, standing in standings.items():
+            levels[student_id] = standing.level(found.get(student_id, ("insufficient_data",))[0])
+    return levels

@@ -1,0 +1,173 @@
+"""Per-enrollment sums of a date range: one grouped read per rollup table for the whole
+selection (never per course or per student), added up by category key in Python.
+
+Categories are grouped raw in SQL and mapped to the engine's keys here (a few dozen
+distinct names), so "Final", "Final Exam" and "Τελική Εξέταση" add up as the engine adds
+them. Floats stay floats until the engine's finishing (``to_decimal`` of each SQL sum, as
+the live bulk engine does with its own SQL sums).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Sum
+
+from apps.academics import grading
+from apps.analytics.models import AttendanceDay, DailyPerformanceDay, GradeDay
+from apps.analytics.ranged.reading import Pair, Selection, as_int, fetch
+
+# Per pair and category key: [weighted sum, weight sum, items] (floats and an int).
+GradeSums = dict[Pair, dict[str, list]]
+
+
+class _Keys(dict):
+    """Raw category → the engine's key, computed once per name."""
+
+    def __missing__(self, raw: str) -> str:
+        self[raw] = key = grading.category_key(raw)
+        return key
+
+
+def grade_sums(selection: Selection) -> tuple[GradeSums, dict[Pair, dict[str, float]]]:
+    """Weighted sums of the non-exam categories, and the latest exam per exam key."""
+    keys = _Keys()
+    sums: GradeSums = defaultdict(dict)
+    days = selection.days(GradeDay)
+    rows = fetch(
+        days.values_list("student_id", "course_id", "category").annotate(
+            w=Sum("weighted_sum"), ws=Sum("weight_sum"), n=Sum("items")
+        )
+    )
+    exam_raw: set[str] = set()
+    keeps = selection.keeps
+    for student_id, course_id, raw, weighted, weights, items in rows:
+        if not keeps(student_id, course_id):
+            continue
+        key = keys[raw]
+        if key in grading.EXAM_KEYS:
+            exam_raw.add(raw)
+            continue
+        if not items or key == grading.ATTENDANCE_KEY:
+            continue
+        pair = sums[(student_id, course_id)]
+        if key in pair:  # two raw names of one key: added as the engine adds them
+            part = pair[key]
+            part[0] = grading.to_decimal(part[0]) + grading.to_decimal(weighted)
+            part[1] = grading.to_decimal(part[1]) + grading.to_decimal(weights)
+            part[2] += as_int(items)
+        else:
+            pair[key] = [weighted, weights, as_int(items)]
+    return sums, _latest_exams(selection, days, exam_raw, keys)
+
+
+def _latest_exams(
+    selection: Selection, days, exam_raw: set[str], keys: _Keys
+) -> dict[Pair, dict[str, float]]:
+    """Per pair and exam key, the percentage of the most recent sitting in the range: the
+    latest order key per (pair, raw category) and day is stored, the latest of those
+    (and of a key's names) is kept here."""
+    if not exam_raw:
+        return {}
+    latest: dict[tuple, tuple] = {}
+    rows = fetch(
+        days.filter(category__in=sorted(exam_raw)).values_list(
+            "student_id", "course_id", "category", "latest_day", "latest_id", "latest_percentage"
+        )
+    )
+    keeps = selection.keeps
+    for student_id, course_id, raw, day, grade_id, percentage in rows:
+        if not keeps(student_id, course_id):
+            continue
+        slot = (student_id, course_id, keys[raw])
+        order = (day, grade_id)
+        if slot not in latest or order > latest[slot][0]:
+            latest[slot] = (order, percentage)
+    exams: dict[Pair, dict[str, float]] = defaultdict(dict)
+    for (student_id, course_id, key), (_order, percentage) in latest.items():
+        exams[(student_id, course_id)][key] = percentage
+    return exams
+
+
+def daily_sums(selection: Selection) -> dict[Pair, dict[str, list]]:
+    """Per pair and category key: [Σ daily-performance percentage, entries]."""
+    keys = _Keys()
+    sums: dict[Pair, dict[str, list]] = defaultdict(dict)
+    rows = fetch(
+        selection.days(DailyPerformanceDay)
+        .values_list("student_id", "course_id", "category")
+        .annotate(t=Sum("total"), n=Sum("entries"))
+    )
+    keeps = selection.keeps
+    for student_id, course_id, raw, total, entries in rows:
+        if not keeps(student_id, course_id):
+            continue
+        pair = sums[(student_id, course_id)]
+        key = keys[raw]
+        if key in pair:  # two raw names of one key: added as the engine adds them
+            pair[key][0] = grading.to_decimal(pair[key][0]) + grading.to_decimal(total)
+            pair[key][1] += as_int(entries)
+        else:
+            pair[key] = [total, as_int(entries)]
+    return sums
+
+
+def attendance_counts(selection: Selection) -> dict[Pair, tuple[int, int, int, int]]:
+    """Per pair: (present, absent, late, excused) in the range."""
+    rows = fetch(
+        selection.days(AttendanceDay)
+        .values_list("student_id", "course_id")
+        .annotate(p=Sum("present"), a=Sum("absent"), la=Sum("late"), e=Sum("excused"))
+    )
+    keeps = selection.keeps
+    return {
+        (s, c): (as_int(p), as_int(a), as_int(la), as_int(e))
+        for s, c, p, a, la, e in rows
+        if keeps(s, c)
+    }
+
+
+def longest_runs(selection: Selection) -> dict[Pair, int]:
+    """The longest run of ``absent`` per pair inside the range (records in date, period
+    and id order), joined from the days with absences.
+
+    A day's run continues the one before it when the day before it with records
+    (``previous_day``) is that earlier absence day: a day without absences in between
+    breaks the run, and ``previous_day`` shows it exists without reading it.
+    """
+    rows = fetch(
+        selection.days(AttendanceDay)
+        .filter(absent__gt=0)
+        .order_by("student_id", "course_id", "day")
+        .values_list(
+            "student_id",
+            "course_id",
+            "day",
+            "previous_day",
+            "first_run",
+            "last_run",
+            "longest_run",
+            "all_absent",
+        )
+    )
+    longest: dict[Pair, int] = {}
+    pair_before = day_before = None
+    best = current = 0
+    keeps = selection.keeps
+    for student_id, course_id, day, previous, first, last, run, whole in rows:
+        if not keeps(student_id, course_id):
+            continue
+        pair = (student_id, course_id)
+        if pair != pair_before:
+            if pair_before is not None:
+                longest[pair_before] = best
+            pair_before, best, current = pair, 0, 0
+        elif previous != day_before:
+            current = 0
+        # ``current``: the absences that end the stretch so far and this day may extend.
+        best = max(best, run, current + first)
+        current = current + first if whole else last
+        day_before = day
+    if pair_before is not None:
+        longest[pair_before] = best
+    return longest

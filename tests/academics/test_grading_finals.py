@@ -1,0 +1,113 @@
+"""The lean finisher (``grading.finals``) gives the final grade and risk level that
+``finalise_course_result`` and ``summarise_student`` give for the same sums."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from apps.academics import grading
+from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
+
+RULES = (
+    [{"category": "Midterm", "weight": 40}, {"category": "Final", "weight": 60}],
+    [
+        {"category": "Homework", "weight": 50, "daily_performance_multiplier": 2},
+        {"category": "Lab", "weight": 30, "include_daily_performance": False},
+        {"category": "Attendance", "weight": 20},
+    ],
+    [{"category": "Homework", "weight": 60}, {"category": "Quiz", "weight": 30}],
+    [],
+)
+KEYS = ("midterm", "homework", "lab", "quiz", "attendance", "other")
+EXAMS = ("final", "midterm")
+amount = st.floats(min_value=0, max_value=100, allow_nan=False).map(lambda x: round(x, 3))
+sums = st.dictionaries(
+    st.sampled_from(KEYS), st.tuples(amount, st.integers(1, 5), st.integers(1, 5)), max_size=4
+)
+counts = st.tuples(*(st.integers(0, 6) for _ in range(4)))
+
+
+@given(
+    rules=st.sampled_from(RULES),
+    penalty=st.sampled_from((0, 2, Decimal("0.5"))),
+    grades=sums,
+    exams=st.dictionaries(st.sampled_from(EXAMS), amount, max_size=2),
+    daily=st.dictionaries(st.sampled_from(KEYS), st.tuples(amount, st.integers(1, 3)), max_size=2),
+    attendance=counts,
+)
+def test_final_grade_equals_the_engines_finishing(rules, penalty, grades, exams, daily, attendance):
+    course = CourseRules.of(rules, penalty, 3)
+    grade_sums = {key: (total * weights, weights, n) for key, (total, weights, n) in grades.items()}
+    counted = grading.AttendanceCounts(*attendance)
+    totals = {
+        key: grading.CategoryTotals(grading.to_decimal(w), grading.to_decimal(ws), n)
+        for key, (w, ws, n) in grade_sums.items()
+    }
+    totals.update(
+        {
+            key: grading.CategoryTotals(grading.to_decimal(p), grading.ONE, 1)
+            for key, p in exams.items()
+        }
+    )
+    engine = grading.finalise_course_result(
+        student_id=1,
+        course_id=1,
+        rules=course.rules,
+        totals=grading.apply_daily(
+            course.rules,
+            totals,
+            {key: (grading.to_decimal(t), n) for key, (t, n) in daily.items()},
+        ),
+        attendance=counted,
+        absence_penalty=penalty,
+    )
+
+    lean = final_grade(course, grade_sums, exams, daily, counted)
+
+    assert lean == engine.final_grade
+
+
+@given(
+    finals=st.lists(
+        st.tuples(st.one_of(st.none(), amount.map(grading.to_decimal)), st.integers(1, 5)),
+        max_size=4,
+    ),
+    attendance=counts,
+    trend=st.sampled_from(("insufficient_data", "stable", "declining", "improving")),
+)
+def test_student_standing_gives_the_summarys_risk_level(finals, attendance, trend):
+    courses = [
+        grading.CourseResult(
+            student_id=1,
+            course_id=n,
+            final_grade=None if final is None else grading.round2(final),
+            gpa=grading.gpa_points(None if final is None else grading.round2(final)),
+            greek_grade=None,
+            letter_grade=None,
+            total_weight_used=grading.ZERO,
+            category_breakdown={},
+            attendance_rate=None,
+            unexcused_absences=0,
+            absence_deduction=grading.ZERO,
+            consecutive_absences=0,
+            reason=None,
+            passed=None,
+            credits=credits,
+            attendance_counts=grading.AttendanceCounts(*attendance)
+            if n == 0
+            else grading.AttendanceCounts(),
+        )
+        for n, (final, credits) in enumerate(finals)
+    ]
+    summary = grading.summarise_student(student_id=1, courses=courses, trend=trend)
+
+    standing = StudentStanding.of(
+        [(c.final_grade, c.credits) for c in courses],
+        sum((c.attendance_counts for c in courses), grading.AttendanceCounts()),
+    )
+
+    assert standing.level(trend) == summary.risk.level
+    assert standing.level_without_trend() in (None, summary.risk.level)

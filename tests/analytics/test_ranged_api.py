@@ -1,0 +1,124 @@
+"""Date-filtered and teacher-scoped analytics through the API: served from the stored
+results and daily rollups, and current as soon as a write commits (issue 10)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from apps.academics import services
+from apps.analytics import ranged
+from apps.analytics.models import AttendanceDay, GradeDay, TrendSegment
+
+D = dt.date
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _dashboard(user, **params) -> dict:
+    response = _client(user).get(reverse("analytics-api:dashboard"), params)
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.postgres
+def test_ranged_dashboard_changes_at_once_after_a_grade_in_the_range(
+    school, admin_user, django_capture_on_commit_callbacks
+):
+    # Wednesday to Wednesday: days of three weeks.
+    october = {"date_from": "2025-09-24", "date_to": "2025-10-08"}
+    before = _dashboard(admin_user, **october)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.grade_create(
+            student=school.ben,
+            course=school.math,
+            assignment_name="Midterm retake",
+            category="Midterm",
+            grade=Decimal("100"),
+            date_assigned=D(2025, 10, 7),
+            actor=admin_user,
+        )
+    after = _dashboard(admin_user, **october)
+
+    # In the range ben's Midterm was 40; the retake (latest sitting) replaces it.
+    # Final grades in range: ana MATH1 80, ben MATH1 40 → 100, ana and chloe PHYS1 70.
+    assert before["average_grade"] == 65.0
+    assert after["average_grade"] == 80.0
+    assert after["totals"]["grades"] == before["totals"]["grades"] + 1
+
+
+@pytest.mark.postgres
+def test_ranged_dashboard_ignores_a_grade_outside_the_range(school, admin_user):
+    october = {"date_from": "2025-09-24", "date_to": "2025-10-08"}
+    before = _dashboard(admin_user, **october)
+
+    services.grade_create(
+        student=school.ben,
+        course=school.math,
+        assignment_name="Late retake",
+        category="Midterm",
+        grade=Decimal("100"),
+        date_assigned=D(2025, 11, 20),
+        actor=admin_user,
+    )
+    after = _dashboard(admin_user, **october)
+
+    assert after["average_grade"] == before["average_grade"]
+
+
+@pytest.mark.postgres
+def test_ranged_attendance_alert_counts_a_run_across_a_week_boundary(school, admin_user):
+    # ben: absent Mon–Wed 6–8 Oct, present Mon 13 Oct; add Friday 10 Oct and Sunday 12 Oct.
+    for day in (D(2025, 10, 10), D(2025, 10, 12)):
+        services.attendance_create(
+            student=school.ben, course=school.math, date=day, status="absent", actor=admin_user
+        )
+    # Runs join across days (and across the weekend, which has no records in between).
+    response = _client(admin_user).get(
+        reverse("analytics-api:attendance"),
+        {"date_from": "2025-10-07", "date_to": "2025-10-19", "consecutive": 4},
+    )
+
+    alerts = {row["student_id"]: row for row in response.json()["alerts"]}
+    assert alerts[school.ben.student_id]["consecutive_absences"] == 4
+
+
+@pytest.mark.postgres
+def test_ranged_rollups_follow_a_grade_write(school, admin_user):
+    services.grade_create(
+        student=school.ana,
+        course=school.physics,
+        assignment_name="HW3",
+        category="Homework",
+        grade=Decimal("50"),
+        date_assigned=D(2025, 11, 6),
+        actor=admin_user,
+    )
+    ranged_view = _dashboard(admin_user, date_from="2025-11-03", date_to="2025-11-09")
+
+    day = GradeDay.objects.get(student=school.ana, course=school.physics, day=D(2025, 11, 6))
+    assert (day.items, day.all_items, day.weighted_sum) == (1, 1, 50.0)  # HW3 (50)
+    assert ranged_view["average_grade"] == 70.0  # with HW2 (90) on another day of the week
+    absences = AttendanceDay.objects.filter(
+        student=school.ben, day__range=(D(2025, 10, 6), D(2025, 10, 12))
+    )
+    assert sum(row.absent for row in absences) == 3
+    assert TrendSegment.objects.filter(student=school.ana, whole=True).count() == 2
+
+
+def test_ranged_teacher_students_trend_reads_segments_not_rows(school):
+    response = _client(school.teacher).get(reverse("analytics-api:students"))
+
+    rows = {row["student_id"]: row for row in response.json()["results"]}
+    assert rows[school.ana.student_id]["average_grade"] == 86.0
+    assert rows[school.ben.student_id]["risk_level"] == "high"
+    # One course in scope per student: every trend concatenated from stored segments.
+    assert ranged.LAST_TREND_STATS.from_rows == 0
+    assert ranged.LAST_TREND_STATS.from_segments == 2
