@@ -40,6 +40,7 @@ from apps.academics.models import (
     Student,
 )
 from apps.accounts.models import Role, User
+from sms.sqlite import sqlite_pragmas
 
 BATCH_SIZE = 5_000
 PROGRESS_EVERY = 500_000
@@ -267,20 +268,10 @@ def _fast_sqlite_writes():
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous")
-        (synchronous,) = cursor.fetchone()
-        cursor.execute("PRAGMA cache_size")
-        (cache_size,) = cursor.fetchone()
-        cursor.execute("PRAGMA synchronous=OFF")
-        # A large page cache keeps the indexes of the big tables in memory while they grow.
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_SEED_CACHE_KIB}")
-    try:
+    # synchronous=OFF (0); a large page cache keeps the indexes of the big tables in memory
+    # while they grow.
+    with sqlite_pragmas(synchronous=0, cache_size=-SQLITE_SEED_CACHE_KIB):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA synchronous={int(synchronous)}")
-            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
 
 
 # --- reset --------------------------------------------------------------------------------
