@@ -206,7 +206,7 @@ def signal_group(child: Child, signum: int) -> None:
         os.killpg(child.process.pid, signum)
 
 
-def stop_children(children: Sequence[Child], timeout: float) -> None:
+def stop_children(children: Sequence[Child], timeout: float, output: Output | None = None) -> None:
     """SIGTERM every running child, then SIGKILL the process group of any still running."""
     for child in children:
         if child.is_running():
@@ -216,6 +216,8 @@ def stop_children(children: Sequence[Child], timeout: float) -> None:
         try:
             child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            if output is not None:
+                output.say(f"{child.name} did not stop within {timeout:g} s: killed")
             signal_group(child, signal.SIGKILL)
             child.process.wait()
         signal_group(child, signal.SIGKILL)  # leftovers of the child's own pool, if any
@@ -320,8 +322,8 @@ def start_apps(
 
 def stop_all(children: Sequence[Child], timeout: float, output: Output) -> None:
     # Redis goes last so the worker and beat can finish talking to it.
-    stop_children([child for child in children if child.name != "redis"], timeout)
-    stop_children([child for child in children if child.name == "redis"], timeout)
+    stop_children([child for child in children if child.name != "redis"], timeout, output)
+    stop_children([child for child in children if child.name == "redis"], timeout, output)
     output.say("all processes stopped")
 
 
