@@ -8,7 +8,8 @@
 * Committed changes arrive through the change hook (``refresh_for_change``); a read inside
   a transaction that has written applies what it wrote so far first (``flush_pending``).
 
-Rows are replaced set-based: one bulk delete and batched ``bulk_create`` per table.
+Rows are replaced set-based: one bulk delete per table, then batched ``bulk_create`` for
+the engine's rows and one ``INSERT … SELECT`` for each grouped table.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from apps.academics.models import Attendance, Enrollment, Grade
 from apps.analytics.caching import bump_generation
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
 from apps.analytics.rollup_state import record_first_write, record_rebuilt
-from apps.analytics.rollups import write_rollups
+from apps.analytics.rollups import (
+    EVERYTHING,
+    RollupScope,
+    insert_rows,
+    select_statement,
+    write_rollups,
+)
 
 BATCH_SIZE = 1000
 ID_CHUNK = 2000
@@ -103,9 +110,9 @@ def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
         yield ordered[start : start + size]
 
 
-def _write_students(student_ids: list[int] | None) -> int:
-    """Replace the engine rows and the daily rollups of these students (all when None);
-    returns rows written."""
+def _write_students(student_ids: list[int] | None, rollups: RollupScope = EVERYTHING) -> int:
+    """Replace the engine rows and the daily rollups (within ``rollups``) of these
+    students (all when None); returns rows written."""
     now = timezone.now()
     # Risk reasons are stored in the site's language; other languages re-render them.
     with translation.override(settings.LANGUAGE_CODE):
@@ -133,7 +140,7 @@ def _write_students(student_ids: list[int] | None) -> int:
         batch_size=BATCH_SIZE,
     )
     if student_ids is not None:
-        write_rollups(student_ids)
+        write_rollups(student_ids, rollups)
         record_first_write()
     return len(summaries)
 
@@ -160,12 +167,10 @@ def _write_attendance_slots(course_ids: list[int] | None) -> None:
         .values_list("course_id", "date", "period_number", "status")
         .annotate(n=Count("id"))
     )
-    AttendanceSlot.objects.bulk_create(
-        (
-            AttendanceSlot(course_id=c, date=d, period_number=p, status=s, records=n)
-            for c, d, p, s, n in attendance.iterator(chunk_size=5000)
-        ),
-        batch_size=BATCH_SIZE,
+    insert_rows(
+        AttendanceSlot,
+        ("course_id", "date", "period_number", "status", "records"),
+        select_statement(attendance),
     )
 
 
@@ -177,16 +182,12 @@ def _write_grade_buckets(course_ids: list[int] | None) -> None:
     grades = (
         _counted(Grade.objects, course_ids)
         .annotate(pct=Round(grading.percentage_expression(), 2))
+        .filter(pct__isnull=False)
         .values_list("course_id", "category", "pct")
         .annotate(n=Count("id"))
     )
-    GradeBucket.objects.bulk_create(
-        (
-            GradeBucket(course_id=c, category=cat, percentage=float(p), items=n)
-            for c, cat, p, n in grades.iterator(chunk_size=5000)
-            if p is not None
-        ),
-        batch_size=BATCH_SIZE,
+    insert_rows(
+        GradeBucket, ("course_id", "category", "percentage", "items"), select_statement(grades)
     )
 
 
@@ -195,13 +196,15 @@ def _refresh(
     course_ids: Iterable[int],
     attendance_courses: Iterable[int] = (),
     grade_courses: Iterable[int] = (),
+    rollups: RollupScope = EVERYTHING,
 ) -> None:
-    """Recompute exactly these students' engine rows, these courses' slots and buckets,
-    and only the attendance slots / grade buckets of the last two sets."""
+    """Recompute exactly these students' engine rows (and their rollups within
+    ``rollups``), these courses' slots and buckets, and only the attendance slots / grade
+    buckets of the last two sets."""
     course_ids = set(course_ids)
     with transaction.atomic():
         for chunk in _chunks(student_ids):
-            _write_students(chunk)
+            _write_students(chunk, rollups)
         for chunk in _chunks(course_ids):
             _write_slots(chunk)
         for chunk in _chunks(set(attendance_courses) - course_ids):
@@ -308,4 +311,5 @@ def _refresh_change(change: changes.Change) -> None:
             Enrollment.objects.filter(student_id__in=chunk).values_list("course_id", flat=True)
         )
     if students or courses or attendance_courses or grade_courses:
-        _refresh(students, courses, attendance_courses, grade_courses)
+        rollups = RollupScope.of_change(kinds, change.course_ids)
+        _refresh(students, courses, attendance_courses, grade_courses, rollups)

@@ -15,6 +15,7 @@ announces a GRADE change). A date range then reads one grouped ``SELECT`` per ta
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import (
@@ -30,7 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, RowNumber
 
-from apps.academics import grading
+from apps.academics import changes, grading
 from apps.academics.models import Attendance, AttendanceStatus, DailyPerformance, Grade
 from apps.analytics.models import AttendanceDay, DailyPerformanceDay, GradeDay, TrendSegment
 
@@ -44,15 +45,12 @@ ROLLUPS_VERSION = 1
 _SCALE = 10**12
 
 
-def counted(model, student_ids: Iterable[int] | None = None) -> QuerySet:
-    """Rows of counted enrollments (the engine's rule), optionally of some students."""
-    queryset = grading.counted_records(model.objects.order_by(), joined=True)
-    if student_ids is not None:
-        queryset = queryset.filter(student_id__in=list(student_ids))
-    return queryset
+def counted(model) -> QuerySet:
+    """Rows of counted enrollments (the engine's rule)."""
+    return grading.counted_records(model.objects.order_by(), joined=True)
 
 
-def _inner(queryset: QuerySet) -> tuple[str, tuple]:
+def select_statement(queryset: QuerySet) -> tuple[str, tuple]:
     sql, params = queryset.query.sql_with_params()
     return sql, tuple(params)
 
@@ -107,7 +105,7 @@ def grade_day_sql(grades: QuerySet) -> tuple[str, tuple]:
             g_day=F("date_assigned"),
         )
     )
-    sql, params = _inner(inner)
+    sql, params = select_statement(inner)
     return (
         "SELECT t.g_student, t.g_course, t.g_day, t.g_category,"
         " SUM(CASE WHEN t.g_weight > 0 THEN t.g_pct * t.g_weight ELSE 0.0 END),"
@@ -133,7 +131,7 @@ def daily_day_sql(daily: QuerySet) -> tuple[str, tuple]:
         d_course=F("course_id"),
         d_category=F("category"),
     )
-    sql, params = _inner(inner)
+    sql, params = select_statement(inner)
     return (
         "SELECT t.d_student, t.d_course, t.d_day, t.d_category, SUM(t.d_pct), COUNT(*)"
         f" FROM ({sql}) t GROUP BY t.d_student, t.d_course, t.d_day, t.d_category",
@@ -188,7 +186,7 @@ def attendance_day_sql(attendance: QuerySet) -> tuple[str, tuple]:
             a_status=F("status"),
         )
     )
-    sql, params = _inner(inner)
+    sql, params = select_statement(inner)
     s = AttendanceStatus
     islands = (
         "SELECT t.a_student, t.a_course, t.a_day, t.a_island,"
@@ -258,7 +256,7 @@ def trend_segment_sql(grades: QuerySet, *, daily: bool) -> tuple[str, tuple]:
         t_course=F("course_id"),
         **({"t_day": F("date_assigned")} if daily else {}),
     )
-    sql, params = _inner(inner)
+    sql, params = select_statement(inner)
     day = "t.t_day" if daily else "NULL"
     group = "t.t_student, t.t_course" + (", t.t_day, t.t_order" if daily else "")
     whole = "FALSE" if daily else "TRUE"
@@ -277,7 +275,9 @@ def trend_segment_sql(grades: QuerySet, *, daily: bool) -> tuple[str, tuple]:
 
 
 # --- Writing ------------------------------------------------------------------------------
-def _insert(model, columns: tuple[str, ...], statement: tuple[str, tuple]) -> None:
+def insert_rows(model, columns: tuple[str, ...], statement: tuple[str, tuple]) -> None:
+    """``INSERT INTO`` the model's table ``SELECT`` ``statement``: rows written by the
+    database, none through Python."""
     sql, params = statement
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
@@ -285,18 +285,63 @@ def _insert(model, columns: tuple[str, ...], statement: tuple[str, tuple]) -> No
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({names}) {sql}", params)
 
 
-def write_rollups(student_ids: list[int] | None) -> None:
-    """Replace the daily rollups of these students (all when None)."""
-    for model in (GradeDay, DailyPerformanceDay, AttendanceDay, TrendSegment):
-        rows = model.objects.all()
+# Which rollups a kind of record feeds: a grade change rewrites no attendance day. Kinds
+# that change what is counted (enrollments, a student's or a course's own row) feed all.
+TABLES_BY_KIND = {
+    changes.GRADE: frozenset({GradeDay, TrendSegment}),
+    changes.ATTENDANCE: frozenset({AttendanceDay}),
+    changes.DAILY_PERFORMANCE: frozenset({DailyPerformanceDay}),
+    changes.TEACHERS: frozenset(),
+}
+ALL_TABLES = frozenset({GradeDay, DailyPerformanceDay, AttendanceDay, TrendSegment})
+
+
+@dataclass(frozen=True)
+class RollupScope:
+    """The part of the rollups a refresh rewrites besides its students: some tables, and
+    the rows of some courses only (None: every course of the students). Every rollup row
+    and window partition lies within one (student, course), so rewriting the rows of
+    students × courses from the same records is the same as rewriting the students'."""
+
+    tables: frozenset = ALL_TABLES
+    course_ids: frozenset[int] | None = None
+
+    @classmethod
+    def of_change(cls, kinds: Iterable[str], course_ids: Iterable[int]) -> RollupScope:
+        kinds = frozenset(kinds)
+        if not kinds or kinds - TABLES_BY_KIND.keys():
+            return cls()
+        tables = frozenset().union(*(TABLES_BY_KIND[kind] for kind in kinds))
+        return cls(tables, frozenset(course_ids) or None)
+
+
+EVERYTHING = RollupScope()
+
+
+def write_rollups(student_ids: list[int] | None, scope: RollupScope = EVERYTHING) -> None:
+    """Replace the daily rollups of these students (all when None), within ``scope``."""
+    courses = None if scope.course_ids is None else sorted(scope.course_ids)
+
+    def of_scope(queryset: QuerySet) -> QuerySet:
         if student_ids is not None:
-            rows = rows.filter(student_id__in=student_ids)
-        rows.delete()
-    grades = counted(Grade, student_ids)
-    _insert(GradeDay, GRADE_COLUMNS, grade_day_sql(grades))
-    daily = counted(DailyPerformance, student_ids)
-    _insert(DailyPerformanceDay, DAILY_COLUMNS, daily_day_sql(daily))
-    attendance = counted(Attendance, student_ids)
-    _insert(AttendanceDay, ATTENDANCE_COLUMNS, attendance_day_sql(attendance))
-    _insert(TrendSegment, TREND_COLUMNS, trend_segment_sql(grades, daily=True))
-    _insert(TrendSegment, TREND_COLUMNS, trend_segment_sql(grades, daily=False))
+            queryset = queryset.filter(student_id__in=student_ids)
+        if courses is not None:
+            queryset = queryset.filter(course_id__in=courses)
+        return queryset
+
+    for model in (GradeDay, DailyPerformanceDay, AttendanceDay, TrendSegment):
+        if model in scope.tables:
+            of_scope(model.objects.all()).delete()
+    if GradeDay in scope.tables or TrendSegment in scope.tables:
+        grades = of_scope(counted(Grade))
+    if GradeDay in scope.tables:
+        insert_rows(GradeDay, GRADE_COLUMNS, grade_day_sql(grades))
+    if DailyPerformanceDay in scope.tables:
+        daily = of_scope(counted(DailyPerformance))
+        insert_rows(DailyPerformanceDay, DAILY_COLUMNS, daily_day_sql(daily))
+    if AttendanceDay in scope.tables:
+        attendance = of_scope(counted(Attendance))
+        insert_rows(AttendanceDay, ATTENDANCE_COLUMNS, attendance_day_sql(attendance))
+    if TrendSegment in scope.tables:
+        insert_rows(TrendSegment, TREND_COLUMNS, trend_segment_sql(grades, daily=True))
+        insert_rows(TrendSegment, TREND_COLUMNS, trend_segment_sql(grades, daily=False))
