@@ -6,6 +6,7 @@ both read the same cached reports as the API.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,14 +20,31 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from apps.academics import scoping
-from apps.academics.filtering import RecordFilters, parse_query
+from apps.academics.filtering import BadQuery, RecordFilters, parse_query
 from apps.accounts.models import Role
 from apps.analytics.digest import digest_for, digest_teacher, teachers_with_courses
 from apps.analytics.reports import report_payload
 from apps.analytics.selectors import RISK_LEVELS_FLAGGED, order_students
+from apps.analytics.selectors.bands import (
+    RISK_REASON_CODES,
+    StudentListFilters,
+    parse_list_filters,
+)
+from apps.analytics.selectors.period_comparison import COMPARED_FIGURES, cached_comparison
 from sms.api import MAX_DB_ID
 
 AT_RISK_SHOWN = 12
+AT_RISK_CARD = "analytics-at-risk-card"
+AT_RISK_FILTER_LABELS = {"risk_level": _("Risk level"), "risk_reason": _("Risk reason")}
+RISK_REASON_LABELS = {
+    "average_below_50": _("Average below 50"),
+    "average_below_65": _("Average below 65"),
+    "average_below_75": _("Average below 75"),
+    "attendance_below_70": _("Attendance below 70%"),
+    "attendance_below_80": _("Attendance below 80%"),
+    "trend_declining": _("Grades declining"),
+    "trend_improving": _("Grades improving"),
+}
 WEEKDAYS = range(1, 6)
 WEEKDAY_LABELS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 
@@ -96,6 +114,39 @@ def _query_string(request) -> str:
     return urlencode(pairs)
 
 
+def _at_risk_filters(request) -> tuple[StudentListFilters, dict]:
+    """The at-risk card's risk level and reason (flagged levels only), or none plus
+    ``{label: [messages]}`` as ``_filters`` gives them."""
+    try:
+        return parse_list_filters(request.GET, levels=RISK_LEVELS_FLAGGED), {}
+    except ValidationError as error:
+        return StudentListFilters(), {
+            AT_RISK_FILTER_LABELS.get(name, name): [str(message) for message in messages]
+            for name, messages in error.detail.items()
+        }
+
+
+def _at_risk(request, user, filters: RecordFilters, chosen: StudentListFilters) -> dict:
+    """The at-risk card: flagged students of the page's filters narrowed by the card's own
+    risk level and reason, with each one's percentile band in the page's cohort."""
+    students = report_payload("students", user, filters)["results"]
+    levels = chosen.risk_levels or RISK_LEVELS_FLAGGED
+    flagged = [row for row in chosen.apply(students) if row["risk_level"] in levels]
+    # "All (XLSX)" lists the same students: the flagged levels unless some were chosen.
+    export = _query_string(request)
+    if not chosen.risk_levels:
+        levels_query = urlencode({"risk_level": ",".join(RISK_LEVELS_FLAGGED)})
+        export = f"{export}&{levels_query}" if export else levels_query
+    return {
+        "at_risk": order_students(flagged, "-risk_score")[:AT_RISK_SHOWN],
+        "at_risk_total": len(flagged),
+        "at_risk_filters": chosen,
+        "at_risk_export_query": export,
+        "risk_levels": RISK_LEVELS_FLAGGED,
+        "risk_reasons": [(code, RISK_REASON_LABELS[code]) for code in RISK_REASON_CODES],
+    }
+
+
 @login_required
 def dashboard(request):
     user = request.user
@@ -105,26 +156,70 @@ def dashboard(request):
             raise PermissionDenied
         return redirect("analytics:student", pk=profile.pk)
     filters, errors = _filters(request)
-    students = report_payload("students", user, filters)["results"]
-    flagged = [row for row in students if row["risk_level"] in RISK_LEVELS_FLAGGED]
-    attendance = report_payload("attendance", user, filters)
+    chosen, at_risk_errors = _at_risk_filters(request)
     context = {
-        "filters": filters,
         "errors": errors,
+        "at_risk_errors": at_risk_errors,
+        "query": _query_string(request),
+        "api_base": reverse("analytics-api:dashboard").rsplit("dashboard/", 1)[0],
+        **_at_risk(request, user, filters, chosen),
+    }
+    if request.htmx and request.htmx.target == AT_RISK_CARD:
+        # The card's own filters swap only the card: the other figures are unchanged.
+        return render(request, "analytics/_at_risk_card.html", context)
+    attendance = report_payload("attendance", user, filters)
+    context |= {
+        "filters": filters,
         "options": _filter_options(user),
         "dashboard": report_payload("dashboard", user, filters),
         "grades": report_payload("grades", user, filters),
         "attendance": attendance,
         "heatmap": _heatmap(attendance),
         "courses": report_payload("courses", user, filters)["results"],
-        "at_risk": order_students(flagged, "-risk_score")[:AT_RISK_SHOWN],
-        "at_risk_total": len(flagged),
-        "query": _query_string(request),
-        "api_base": reverse("analytics-api:dashboard").rsplit("dashboard/", 1)[0],
     }
     context["as_of"] = parse_datetime(context["dashboard"]["generated_at"])
     template = "analytics/_dashboard_body.html" if request.htmx else "analytics/dashboard.html"
-    return render(request, template, context, status=_status(request, errors))
+    status = _status(request, {**errors, **at_risk_errors})
+    return render(request, template, context, status=status)
+
+
+def _direction(change) -> str | None:
+    if change is None:
+        return None
+    return "up" if change > 0 else "down" if change < 0 else "same"
+
+
+def _delta(name: str, figure: dict) -> dict:
+    """One card's "vs previous period" line: direction and size of the change."""
+    change = figure["change"]
+    return {
+        "name": name,
+        "direction": _direction(change),
+        "size": abs(change) if change is not None else None,
+        "previous": figure["previous"],
+        "points": name in ("pass_rate", "attendance_rate"),
+    }
+
+
+@login_required
+def comparison(request):
+    """The dashboard cards' "vs previous period" lines, loaded after the page (HTMX) so
+    the page's own cold time never includes the second period. Scoped as the dashboard:
+    a student has no dashboard (403), bad filters are a 400."""
+    user = request.user
+    if scoping.role_of(user) == Role.STUDENT:
+        raise PermissionDenied
+    try:
+        found = cached_comparison(user, parse_query(request.GET))
+    except ValidationError as error:
+        raise BadQuery(str(error.detail)) from None
+    context = {
+        "comparison": found,
+        "current": [dt.date.fromisoformat(day) for day in found["current"].values()],
+        "previous": [dt.date.fromisoformat(day) for day in found["previous"].values()],
+        "deltas": [_delta(name, found["figures"][name]) for name in COMPARED_FIGURES],
+    }
+    return render(request, "analytics/_comparison.html", context)
 
 
 @login_required

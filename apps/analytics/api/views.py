@@ -25,12 +25,20 @@ from rest_framework.views import APIView
 
 from apps.academics import scoping
 from apps.academics.filtering import RecordFilterSerializer, parse_query
+from apps.academics.grading import RISK_LEVELS
 from apps.accounts.models import Role
 from apps.analytics.caching import cached_body, entry_key
 from apps.analytics.reports import report_file, report_payload
 from apps.analytics.results import flush_pending
 from apps.analytics.scope import scope_key
 from apps.analytics.selectors import STUDENT_ORDERINGS, order_students
+from apps.analytics.selectors.bands import BANDS, RISK_REASON_CODES, parse_list_filters
+from apps.analytics.selectors.period_comparison import (
+    COMPARE_CHOICES,
+    cached_comparison,
+    comparison_periods,
+    parse_compare,
+)
 from sms.api import MAX_DB_ID
 
 FILE_FORMATS = ("csv", "xlsx", "pdf")
@@ -145,9 +153,39 @@ class AnalyticsView(APIView):
         return response
 
 
-@report_schema("analytics_dashboard", "Dashboard figures")
+COMPARE_PARAMETER = OpenApiParameter(
+    "compare",
+    str,
+    enum=list(COMPARE_CHOICES),
+    description="previous: add `comparison`, the average grade, pass rate, attendance rate "
+    "and at-risk count (high + medium) of the current period against the previous one, "
+    "with the change. Dates given: that range against the range of the same length "
+    "ending the day before date_from; no dates: this month to date against the whole "
+    "previous month; only date_from: date_from up to today; only date_to: its month up "
+    "to date_to against the previous month. JSON only: files are unchanged.",
+)
+
+
+@report_schema("analytics_dashboard", "Dashboard figures", COMPARE_PARAMETER)
 class DashboardView(AnalyticsView):
+    """``?compare=previous`` adds ``comparison``; without it the body is unchanged, so
+    the plain dashboard never pays for a second period."""
+
     report = "dashboard"
+
+    def variant(self, request) -> str:
+        compare = parse_compare(request.query_params)
+        if compare is None:
+            return ""
+        periods = comparison_periods(parse_query(request.query_params))
+        return f"compare={compare}|{periods.cache_token()}"
+
+    def shape(self, payload: dict, request, whole: bool = False) -> dict:
+        compare = parse_compare(request.query_params)
+        if compare is None or whole:
+            return payload
+        filters = parse_query(request.query_params)
+        return {**payload, "comparison": cached_comparison(request.user, filters, compare)}
 
 
 @report_schema("analytics_grades", "Grade distribution and item statistics")
@@ -189,8 +227,46 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
     return value
 
 
-@report_schema("analytics_students_list", "Student performance list", *PAGE_PARAMETERS)
+STUDENT_LIST_PARAMETERS = (
+    OpenApiParameter(
+        "risk_level",
+        str,
+        many=True,
+        enum=list(RISK_LEVELS),
+        description="Only these risk levels (repeat it or give a comma list).",
+    ),
+    OpenApiParameter(
+        "risk_reason",
+        str,
+        many=True,
+        enum=list(RISK_REASON_CODES),
+        description="Only students flagged for any of these reasons (repeat it or give "
+        "a comma list).",
+    ),
+    OpenApiParameter(
+        "band",
+        str,
+        many=True,
+        enum=list(BANDS),
+        description="Only students in these percentile bands of their average grade: "
+        "bottom (at or below the 15th percentile, nearest rank) or top (at or above the "
+        "85th) of the students the other filters select. Students without an average "
+        "are in no band.",
+    ),
+)
+
+
+@report_schema(
+    "analytics_students_list",
+    "Student performance list",
+    *PAGE_PARAMETERS,
+    *STUDENT_LIST_PARAMETERS,
+)
 class StudentsView(AnalyticsView):
+    """The record filters choose the cohort (percentiles are ranked in it); the list's
+    own filters (``risk_level``, ``risk_reason``, ``band``) then narrow its rows. Only
+    this report reads them: the other reports ignore them."""
+
     report = "students"
 
     def _ordering(self, request) -> str:
@@ -204,10 +280,12 @@ class StudentsView(AnalyticsView):
     def variant(self, request) -> str:
         page = _positive_int(request, "page", 1)
         size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        return f"{self._ordering(request)}|{page}|{size}"
+        rows = parse_list_filters(request.query_params).cache_token()
+        return f"{self._ordering(request)}|{page}|{size}|{rows}"
 
     def shape(self, payload: dict, request, whole: bool = False) -> dict:
-        rows = order_students(payload["results"], self._ordering(request))
+        chosen = parse_list_filters(request.query_params).apply(payload["results"])
+        rows = order_students(chosen, self._ordering(request))
         if whole:
             return {**payload, "results": rows}
         page = _positive_int(request, "page", 1)

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from apps.academics import grading
 from apps.analytics import stats
+from apps.analytics.selectors.bands import add_percentiles
 from apps.analytics.selectors.common import (
     field,
     plain,
@@ -29,8 +30,14 @@ STUDENT_ORDERINGS = (
     "trend",
     "risk_level",
     "risk_score",
+    "percentile",
 )
 _RISK_ORDER = {level: rank for rank, level in enumerate(grading.RISK_LEVELS)}
+
+
+def _reason_codes(reasons) -> list[str]:
+    """The reasons' codes (``average_below_50``, …): what ``risk_reason`` filters on."""
+    return [code for code in (field(reason, "code") for reason in reasons or ()) if code]
 
 
 def _student_row(student: dict, summary) -> dict:
@@ -50,6 +57,7 @@ def _student_row(student: dict, summary) -> dict:
         "risk_level": field(risk, "level"),
         "risk_score": field(risk, "score"),
         "risk_reasons": [reason_text(reason) for reason in field(risk, "reasons", []) or []],
+        "risk_reason_codes": _reason_codes(field(risk, "reasons")),
     }
 
 
@@ -93,6 +101,7 @@ def _stored_student_rows(context: AnalyticsContext) -> list[dict]:
                 "risk_level": level,
                 "risk_score": score,
                 "risk_reasons": [reason_text(reason) for reason in reasons],
+                "risk_reason_codes": _reason_codes(reasons),
             }
         )
     return rows
@@ -106,7 +115,7 @@ def students(context: AnalyticsContext) -> dict:
             _student_row(student, context.summaries.get(pk))
             for pk, student in context.students.items()
         ]
-    return {"generated_at": context.generated_at.isoformat(), "results": rows}
+    return {"generated_at": context.generated_at.isoformat(), "results": add_percentiles(rows)}
 
 
 def order_students(rows: list[dict], ordering: str) -> list[dict]:

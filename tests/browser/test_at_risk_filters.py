@@ -1,0 +1,91 @@
+"""The dashboard's at-risk card in a real browser: its risk level and reason filters swap
+the card in place, combine with the page's class filter, and the band badge shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.factories import (
+    AttendanceFactory,
+    CourseFactory,
+    GradeFactory,
+    StudentFactory,
+    TeacherFactory,
+    enroll,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def risk_school(transactional_db):
+    """NET101, Final 100 %. Anna 30 with 25 % attendance (high), Babis 60 with 75 %
+    (medium), Dimitris 45 (medium, class B1), Chara 90 (low)."""
+    teacher = TeacherFactory(username="rteacher")
+    course = CourseFactory(
+        course_code="NET101",
+        teachers=[teacher],
+        evaluation_rules=[{"category": "Final", "weight": 100}],
+    )
+    marks = {
+        ("Anna", "Alexiou", "A1"): ("30", ["absent", "absent", "absent", "present"]),
+        ("Babis", "Bekas", "A1"): ("60", ["present", "present", "present", "absent"]),
+        ("Chara", "Christou", "A1"): ("90", []),
+        ("Dimitris", "Dimou", "B1"): ("45", []),
+    }
+    for (first, last, division), (grade, statuses) in marks.items():
+        student = StudentFactory(first_name=first, last_name=last, class_division=division)
+        enroll(student, course)
+        GradeFactory(
+            student=student,
+            course=course,
+            category="Final",
+            grade=Decimal(grade),
+            date_assigned=dt.date(2025, 12, 1),
+        )
+        for day, status in enumerate(statuses):
+            AttendanceFactory(
+                student=student, course=course, date=dt.date(2025, 10, 6 + day), status=status
+            )
+    return teacher
+
+
+def _at_risk(page):
+    return page.locator("#analytics-at-risk tbody")
+
+
+def test_at_risk_filters_swap_the_card_and_keep_the_page_filters(page, risk_school):
+    log_in(page, "rteacher")
+    page.goto(page.base_url + "/analytics/")
+    expect(_at_risk(page)).to_contain_text("Alexiou Anna")
+    page.evaluate("window.__notReloaded = true")
+
+    page.select_option("#analytics-at-risk-card select[name=risk_level]", "high")
+
+    expect(_at_risk(page)).not_to_contain_text("Bekas Babis")
+    expect(_at_risk(page)).to_contain_text("Alexiou Anna")
+    expect(page).to_have_url(re.compile(r"risk_level=high"))
+    expect(page.locator("[data-band=bottom]")).to_have_text("Bottom 15%")
+
+    page.select_option("#analytics-at-risk-card select[name=risk_level]", "")
+    expect(_at_risk(page)).to_contain_text("Bekas Babis")  # the card came back whole
+    page.select_option("#analytics-at-risk-card select[name=risk_reason]", "average_below_50")
+    expect(_at_risk(page)).not_to_contain_text("Bekas Babis")
+    expect(_at_risk(page)).to_contain_text("Dimou Dimitris")
+
+    page.select_option("#analytics-filters select[name=class_division]", "B1")
+
+    expect(_at_risk(page)).not_to_contain_text("Alexiou Anna")
+    expect(_at_risk(page)).to_contain_text("Dimou Dimitris")
+    expect(page.locator("#analytics-at-risk-card select[name=risk_reason]")).to_have_value(
+        "average_below_50"
+    )
+    assert "risk_reason=average_below_50" in page.url
+    assert "class_division=B1" in page.url
+    assert page.evaluate("window.__notReloaded") is True
