@@ -1,8 +1,9 @@
 """Write a planned demo school to the database, fast, and wipe it again.
 
 People and courses (thousands of rows) go through ``bulk_create``; the large tables
-(millions of rows) through ``executemany`` on a plain cursor, in batches, inside one
-transaction, because building a model instance per row would dominate the run time.
+(millions of rows) through ``executemany`` on a plain cursor on SQLite, and ``COPY`` on
+PostgreSQL (``copying``), in batches, inside one transaction, because building a model
+instance per row would dominate the run time.
 The generator only produces valid rows, so ``full_clean`` is skipped, and seed data has
 no history rows. On SQLite, syncing to disk is switched off for the duration.
 """
@@ -23,6 +24,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from apps.academics import changes
+from apps.academics.demo import copying
 from apps.academics.demo.generator import (
     ATTENDANCE_FIELDS,
     DAILY_PERFORMANCE_FIELDS,
@@ -214,6 +216,8 @@ def _insert_rows(
     rows: Iterator[tuple],
     progress: Callable[[int], None],
 ) -> int:
+    if connection.vendor == "postgresql":
+        return copying.copy_rows(model, fields, _batches(rows, BATCH_SIZE), _counter(progress))
     columns = {f.attname: f.column for f in model._meta.concrete_fields}
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
@@ -222,13 +226,26 @@ def _insert_rows(
         ", ".join(["%s"] * len(fields)),
     )
     done = 0
+    after_batch = _counter(progress)
     with _indexes_rebuilt_after(model), connection.cursor() as cursor:
         for batch in _batches(rows, BATCH_SIZE):
             cursor.executemany(sql, batch)
-            if (done + len(batch)) // PROGRESS_EVERY > done // PROGRESS_EVERY:
-                progress(done + len(batch))
+            after_batch(len(batch))
             done += len(batch)
     return done
+
+
+def _counter(progress: Callable[[int], None]) -> Callable[[int], None]:
+    """Counts rows written, batch by batch, and shows progress every PROGRESS_EVERY rows."""
+    done = 0
+
+    def after_batch(rows: int) -> None:
+        nonlocal done
+        if (done + rows) // PROGRESS_EVERY > done // PROGRESS_EVERY:
+            progress(done + rows)
+        done += rows
+
+    return after_batch
 
 
 def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
