@@ -105,6 +105,8 @@ STUDENT_COLUMNS = [
     C("risk_level", _("Risk level")),
     C("risk_score", _("Risk score"), "int"),
     C("risk_reasons", _("Risk reasons")),
+    C("percentile", _("Percentile"), "num"),
+    C("band", _("Percentile band")),
 ]
 
 

@@ -7,7 +7,7 @@ computed once per scope, filters and data generation, whoever asks for it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.http import Http404
@@ -82,9 +82,16 @@ def report_payload(name: str, user, filters: RecordFilters, pk: int | None = Non
 
 
 def report_file(
-    name: str, payload: dict, filters: RecordFilters, file_format: str, user
+    name: str,
+    payload: dict,
+    filters: RecordFilters,
+    file_format: str,
+    user,
+    *,
+    more_filters: Sequence[tuple[str, str]] = (),
 ) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of the report as CSV, XLSX or PDF."""
+    """(content, content type, file name) of the report as CSV, XLSX or PDF;
+    ``more_filters`` are the report's own filters (label, value) for the header."""
     report = REPORTS[name]
     sections, charts = report.export(payload)
     header = [
@@ -92,6 +99,7 @@ def report_file(
         (str(_("Generated at")), payload["generated_at"]),
         (str(_("Scope")), scope_key(user)),
         *filters.as_display(),
+        *more_filters,
     ]
     stamp = timezone.localdate().isoformat()
     filename = f"analytics-{name}-{stamp}.{file_format}"

@@ -362,3 +362,55 @@ def test_students_api_list_filters_ignore_case_and_blanks(school, admin_user):
     response = _client(admin_user).get(STUDENTS, {"risk_level": " HIGH , ", "band": ""})
 
     assert _names(response) == ["Beta Ben"]
+
+
+# --- The list's files --------------------------------------------------------------------
+def _csv_lines(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def _csv_students(lines: list[list[str]]) -> list[dict]:
+    start = next(i for i, line in enumerate(lines) if line[:1] == ["Student ID"])
+    columns = lines[start]
+    return [dict(zip(columns, line, strict=True)) for line in lines[start + 1 :] if line]
+
+
+def test_students_csv_has_percentile_and_band_and_names_the_list_filters(school, admin_user):
+    response = _client(admin_user).get(
+        STUDENTS, {"risk_level": "high,medium", "band": "bottom", "format": "csv"}
+    )
+
+    lines = _csv_lines(response)
+    rows = [(r["Name"], r["Percentile"], r["Percentile band"]) for r in _csv_students(lines)]
+    assert response.status_code == 200
+    assert rows == [("Beta Ben", "33.33", "bottom")]
+    assert ["Risk level", "medium, high"] in lines
+    assert ["Percentile band", "bottom"] in lines
+    assert not any(line[:1] == ["Risk reason"] for line in lines)
+
+
+def test_students_csv_without_list_filters_has_empty_band_for_the_middle(school, admin_user):
+    response = _client(admin_user).get(STUDENTS, {"format": "csv", "ordering": "percentile"})
+
+    lines = _csv_lines(response)
+    rows = [(r["Name"], r["Percentile"], r["Percentile band"]) for r in _csv_students(lines)]
+    assert rows == [
+        ("Beta Ben", "33.33", "bottom"),
+        ("Gamma Chloe", "66.67", ""),
+        ("Alpha Ana", "100.0", "top"),
+    ]
+    assert not any(line[:1] in (["Risk level"], ["Percentile band"]) for line in lines)
+
+
+def test_students_csv_in_greek_translates_the_new_headers(school, admin_user):
+    response = _client(admin_user).get(
+        STUDENTS,
+        {"risk_reason": "attendance_below_70", "format": "csv"},
+        HTTP_ACCEPT_LANGUAGE="el",
+    )
+
+    text = response.content.decode("utf-8-sig")
+    assert response.status_code == 200
+    assert "Percentile band" not in text
+    assert "Risk reason" not in text
+    assert "attendance_below_70" in text

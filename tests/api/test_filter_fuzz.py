@@ -14,6 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.academics.grading import RISK_LEVELS
+from apps.analytics.selectors.bands import BANDS, RISK_REASON_CODES
+from apps.analytics.selectors.period_comparison import COMPARE_CHOICES
 from tests.api.conftest import client_for
 
 # Also on PostgreSQL, which refuses what SQLite lets pass (a NUL character in a string).
@@ -178,3 +181,85 @@ def test_every_filter_answers_a_nul_character_without_a_500(school):
                 failures.append((endpoint, name, status))
 
     assert failures == []
+
+
+# The reports' own filters: the student list's risk level, reason and band, and the
+# dashboard's comparison. Their values are drawn hostile or real (alone, as comma lists,
+# in capitals with spaces), so both the refusal and the normal answer are exercised.
+OWN_FILTER_CHOICES = {
+    "risk_level": RISK_LEVELS,
+    "risk_reason": RISK_REASON_CODES,
+    "band": BANDS,
+    "compare": COMPARE_CHOICES,
+}
+COMMA_LISTS = ("risk_level", "risk_reason", "band")
+OWN_FILTERS = {
+    "analytics/students/": ("risk_level", "risk_reason", "band"),
+    "analytics/dashboard/": ("compare",),
+}
+
+
+def real_or_hostile(name: str):
+    choice = st.sampled_from(OWN_FILTER_CHOICES[name])
+    return st.one_of(
+        HOSTILE,
+        choice,
+        choice.map(lambda value: f" {value.upper()} "),
+        st.lists(choice, min_size=1, max_size=3).map(",".join),
+    )
+
+
+def is_accepted(query: list[tuple[str, str]]) -> bool:
+    """What the filters read as real: every part of a comma list, and the last value of
+    the others (as with the record filters), is a choice once stripped and in lower
+    case, or blank."""
+    listed = [(n, part) for n, value in query if n in COMMA_LISTS for part in value.split(",")]
+    last = {name: value for name, value in query if name not in COMMA_LISTS}
+    read = listed + list(last.items())
+    return all(part.strip().lower() in ("", *OWN_FILTER_CHOICES[name]) for name, part in read)
+
+
+@pytest.mark.parametrize("endpoint", list(OWN_FILTERS))
+def test_report_own_filters_answer_hostile_values_with_400_or_200(school, endpoint):
+    path = "/api/v1/" + endpoint
+    pair = st.sampled_from(OWN_FILTERS[endpoint]).flatmap(
+        lambda name: st.tuples(st.just(name), real_or_hostile(name))
+    )
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(role=st.sampled_from(["admin", "teacher"]), query=st.lists(pair, min_size=1, max_size=4))
+    def check(role, query):
+        client = client_for(user_of(school, role))
+
+        response = fetch(client, path, query)
+
+        if is_accepted(query):
+            assert response.status_code == 200, (role, query, response.content)
+        else:
+            assert response.status_code == 400, (role, query, response.content)
+            assert is_error_shape(response.json()), (role, query, response.content)
+            assert set(response.json()) <= {name for name, _value in query}, response.content
+
+    check()
+
+
+def test_report_own_filters_refuse_a_nul_character(school):
+    client = client_for(school.admin)
+    answers = {}
+
+    for endpoint, names in OWN_FILTERS.items():
+        for name in names:
+            response = fetch(client, "/api/v1/" + endpoint, {name: "high\x00"})
+            answers[(endpoint, name)] = (response.status_code, sorted(response.json()))
+
+    assert answers == {
+        ("analytics/students/", "risk_level"): (400, ["risk_level"]),
+        ("analytics/students/", "risk_reason"): (400, ["risk_reason"]),
+        ("analytics/students/", "band"): (400, ["band"]),
+        ("analytics/dashboard/", "compare"): (400, ["compare"]),
+    }

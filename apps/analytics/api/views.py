@@ -113,6 +113,7 @@ class AnalyticsView(APIView):
                 filters,
                 file_format,
                 request.user,
+                more_filters=self.file_filters(request),
             )
             response = HttpResponse(content, content_type=content_type)
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -140,6 +141,10 @@ class AnalyticsView(APIView):
 
     def variant(self, request) -> str:
         return ""
+
+    def file_filters(self, request) -> list[tuple[str, str]]:
+        """The report's own filters (label, value) for a file's header."""
+        return []
 
     @staticmethod
     def respond(request, cached) -> HttpResponse:
@@ -282,6 +287,9 @@ class StudentsView(AnalyticsView):
         size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         rows = parse_list_filters(request.query_params).cache_token()
         return f"{self._ordering(request)}|{page}|{size}|{rows}"
+
+    def file_filters(self, request) -> list[tuple[str, str]]:
+        return parse_list_filters(request.query_params).as_display()
 
     def shape(self, payload: dict, request, whole: bool = False) -> dict:
         chosen = parse_list_filters(request.query_params).apply(payload["results"])

@@ -68,6 +68,16 @@ class StudentListFilters:
     def apply(self, rows: Iterable[dict]) -> list[dict]:
         return [row for row in rows if self.matches(row)] if self else list(rows)
 
+    def as_display(self) -> list[tuple[str, str]]:
+        """Label/value pairs of the filters that are set, for file headers (the values as
+        the rows' columns show them)."""
+        shown = [
+            (_("Risk level"), self.risk_levels),
+            (_("Risk reason"), self.risk_reasons),
+            (_("Percentile band"), self.bands),
+        ]
+        return [(str(label), ", ".join(values)) for label, values in shown if values]
+
 
 def _values(query, name: str) -> list[str]:
     """A repeatable query value: ``?x=a&x=b`` or ``?x=a,b``, trimmed, lower case."""
