@@ -25,11 +25,12 @@ from django.db.models.functions import Round
 from django.utils import timezone, translation
 
 from apps.academics import changes, grading
-from apps.academics.models import Attendance, Enrollment, Grade
+from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
 from apps.analytics.caching import bump_generation
 from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
 from apps.analytics.rollup_state import record_first_write, record_rebuilt
 from apps.analytics.rollups import (
+    ALL_TABLES,
     EVERYTHING,
     RollupScope,
     insert_rows,
@@ -244,20 +245,42 @@ class RebuildTimings:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def rebuild_results() -> RebuildTimings:
-    """Recompute every stored row from scratch."""
+# Students (engine rows and rollups) and courses (slots and buckets) per transaction of a
+# rebuild: a few seconds each, so a rebuild on a live site never holds SQLite's write lock
+# (or PostgreSQL's row locks) for minutes, and the engine's memory stays one chunk's.
+REBUILD_STUDENTS = 1000
+REBUILD_COURSES = 50
+
+
+def rebuild_results(
+    *, students_per_step: int = REBUILD_STUDENTS, courses_per_step: int = REBUILD_COURSES
+) -> RebuildTimings:
+    """Recompute every stored row from scratch, a chunk of live students (then of live
+    courses) per transaction; rows of students and courses that are gone go first. Each
+    student's rows are whole at every moment (a reader sees the old or the new ones), and
+    the rollups are recorded current once the last chunk is written."""
     timings = RebuildTimings()
+    started = time.perf_counter()
+    live_students = Student.objects.order_by().values("pk")
     with transaction.atomic():
-        started = time.perf_counter()
-        timings.students = _write_students(None)
-        timings.seconds["results"] = time.perf_counter() - started
-        started = time.perf_counter()
-        write_rollups(None)
+        for model in (EnrollmentResult, StudentResult, *ALL_TABLES):
+            model.objects.exclude(student_id__in=live_students).delete()
+    student_ids = list(live_students.values_list("pk", flat=True))
+    for chunk in _chunks(student_ids, students_per_step):
+        with transaction.atomic():
+            timings.students += _write_students(chunk)
+    with transaction.atomic():
         record_rebuilt()
-        timings.seconds["rollups"] = time.perf_counter() - started
-        started = time.perf_counter()
-        _write_slots(None)
-        timings.seconds["slots"] = time.perf_counter() - started
+    timings.seconds["students"] = time.perf_counter() - started
+    started = time.perf_counter()
+    live_courses = Course.objects.order_by().values("pk")
+    with transaction.atomic():
+        for model in (AttendanceSlot, GradeBucket):
+            model.objects.exclude(course_id__in=live_courses).delete()
+    for chunk in _chunks(live_courses.values_list("pk", flat=True), courses_per_step):
+        with transaction.atomic():
+            _write_slots(chunk)
+    timings.seconds["courses"] = time.perf_counter() - started
     return timings
 
 

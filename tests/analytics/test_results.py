@@ -265,3 +265,27 @@ def test_refresh_of_grades_and_marks_rewrites_the_rollups_they_feed(school, admi
     write_rollups(None)
     assert _rollup_rows() == refreshed
     assert _stored_equals_engine()
+
+
+def test_rebuild_one_student_and_course_per_step_equals_the_refreshed_rows(school, admin_user):
+    """A rebuild in many small transactions writes what the refreshes wrote, and drops the
+    rows of a student and a course that are gone."""
+    results.flush_pending()
+    refreshed = (stored_rows(), _rollup_rows())
+    slots = sorted(AttendanceSlot.objects.values_list("course_id", "date", "status", "records"))
+    buckets = sorted(GradeBucket.objects.values_list("course_id", "category", "items"))
+    orphan = StudentResult.objects.first()
+    orphan.pk, orphan.student_id = None, 10**6
+    orphan.save()
+    GradeBucket.objects.create(course_id=10**6, category="Gone", percentage=50, items=1)
+
+    timings = results.rebuild_results(students_per_step=1, courses_per_step=1)
+
+    assert timings.students == 3
+    assert (stored_rows(), _rollup_rows()) == refreshed
+    assert not StudentResult.objects.filter(student_id=10**6).exists()
+    assert (
+        sorted(AttendanceSlot.objects.values_list("course_id", "date", "status", "records"))
+        == slots
+    )
+    assert sorted(GradeBucket.objects.values_list("course_id", "category", "items")) == buckets
