@@ -83,7 +83,7 @@ class AnalyticsScope:
             or self.restricts_courses
         )
 
-    def _within_scope(self, queryset: QuerySet) -> QuerySet:
+    def within_scope(self, queryset: QuerySet) -> QuerySet:
         """Rows of counted enrollments whose student and course are in scope."""
         if self.restricts_students:
             queryset = queryset.filter(student_id__in=self.students.values("pk"))
@@ -93,11 +93,11 @@ class AnalyticsScope:
 
     def _pairs(self, queryset: QuerySet) -> QuerySet:
         """Marks (grades, attendance) of counted enrollments in scope."""
-        return self._within_scope(grading.counted_records(queryset))
+        return self.within_scope(grading.counted_records(queryset))
 
     @cached_property
     def enrollments(self) -> QuerySet[Enrollment]:
-        return self._within_scope(Enrollment.objects.counted())
+        return self.within_scope(Enrollment.objects.counted())
 
     @cached_property
     def grades(self) -> QuerySet[Grade]:

@@ -5,11 +5,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.academics import services
-from apps.analytics import ranged
+from apps.analytics import ranged, results
 from apps.analytics.models import AttendanceDay, GradeDay, TrendSegment
 
 D = dt.date
@@ -122,3 +124,26 @@ def test_ranged_teacher_students_trend_reads_segments_not_rows(school):
     # One course in scope per student: every trend concatenated from stored segments.
     assert ranged.LAST_TREND_STATS.from_rows == 0
     assert ranged.LAST_TREND_STATS.from_segments == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("course-detail", {"date_from": "2025-09-01", "date_to": "2025-12-31"}),
+        ("course-detail", {}),
+        ("dashboard", {"class_division": "A1", "date_from": "2025-09-01"}),
+        ("courses", {"class_division": "A1"}),
+    ],
+)
+def test_ranged_attendance_counts_of_one_course_or_class_read_the_daily_rollups(
+    school, admin_user, name, params
+):
+    """A course's students, a class: attendance the per-course slots cannot give is
+    counted from the attendance days (dated) or the stored results, not from the marks."""
+    args = [school.math.pk] if name == "course-detail" else []
+    results.flush_pending()  # the fixture's writes refresh from their rows first
+    with CaptureQueriesContext(connection) as queries:
+        response = _client(admin_user).get(reverse(f"analytics-api:{name}", args=args), params)
+
+    assert response.status_code == 200
+    assert not [q["sql"] for q in queries if 'FROM "academics_attendance"' in q["sql"]]

@@ -17,6 +17,8 @@ from apps.analytics.selectors.common import (
 )
 from apps.analytics.selectors.context import AnalyticsContext, StoredResult
 
+STATUSES = tuple(AttendanceStatus.values)
+
 
 def _status_counts(rows) -> dict[str, int]:
     counts = dict.fromkeys(AttendanceStatus.values, 0)
@@ -64,9 +66,23 @@ def _slot_rows(context: AnalyticsContext) -> list[dict]:
     )
 
 
+def _day_status_rows(days, group: str, name: str) -> list[dict]:
+    """Attendance counted per ``group`` and status from the daily rollups, shaped as the
+    grouped count of raw rows gives them (only statuses with records)."""
+    sums = days.values(group).annotate(**{status: Sum(status) for status in STATUSES})
+    return [
+        {name: row[group], "status": status, "n": row[status]}
+        for row in sums
+        for status in STATUSES
+        if row[status]
+    ]
+
+
 def _date_status_rows(context: AnalyticsContext) -> list[dict]:
     if context.use_aggregates:
         return list(context.attendance_slots.values("date", "status").annotate(n=Sum("records")))
+    if context.attendance_days is not None:
+        return _day_status_rows(context.attendance_days, "day", "date")
     return list(
         context.scope.attendance.values("date", "status").annotate(n=Count("id")).order_by()
     )
@@ -89,6 +105,8 @@ def _course_status_rows(context: AnalyticsContext) -> list[dict]:
             for status in AttendanceStatus.values
             if row[status]
         ]
+    if context.attendance_days is not None:
+        return _day_status_rows(context.attendance_days, "course_id", "course_id")
     return list(
         context.scope.attendance.values("course_id", "status").annotate(n=Count("id")).order_by()
     )

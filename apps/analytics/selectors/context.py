@@ -18,9 +18,15 @@ from django.utils import timezone
 
 from apps.academics import grading
 from apps.academics.filtering import RecordFilters
-from apps.analytics import ranged
+from apps.analytics import ranged, rollup_state
 from apps.analytics import results as stored_results
-from apps.analytics.models import AttendanceSlot, EnrollmentResult, GradeBucket, StudentResult
+from apps.analytics.models import (
+    AttendanceDay,
+    AttendanceSlot,
+    EnrollmentResult,
+    GradeBucket,
+    StudentResult,
+)
 from apps.analytics.scope import AnalyticsScope
 from apps.analytics.selectors.common import (
     field,
@@ -97,6 +103,24 @@ class AnalyticsContext:
         if self.filters.date_to:
             queryset = queryset.filter(date__lte=self.filters.date_to)
         return queryset
+
+    @cached_property
+    def attendance_days(self):
+        """Daily attendance rollups in scope and range, for attendance counts the
+        per-course slots cannot give (a student, class or year filter, one course's
+        students); None for the live reference or while the rollups are not current."""
+        if self.live or not rollup_state.readable():
+            return None
+        return self.scope.within_scope(AttendanceDay.objects.order_by()).filter(
+            **{
+                f"day__{lookup}": value
+                for lookup, value in (
+                    ("gte", self.filters.date_from),
+                    ("lte", self.filters.date_to),
+                )
+                if value is not None
+            }
+        )
 
     @cached_property
     def grade_buckets(self):
