@@ -25,6 +25,8 @@ from apps.academics.models import Student
 from apps.analytics.models import GradeDay
 from apps.analytics.ranged import finals as _finals
 from apps.analytics.ranged import live
+from apps.analytics.ranged.attendance import AttendanceStanding
+from apps.analytics.ranged.attendance import attendance_standings as _attendance_standings
 from apps.analytics.ranged.finals import Final
 from apps.analytics.ranged.finishing import ranged_results
 from apps.analytics.ranged.reading import Pair, Selection
@@ -34,6 +36,8 @@ from apps.analytics.rollup_state import readable
 
 __all__ = [
     "LAST_TREND_STATS",
+    "AttendanceStanding",
+    "attendance_standings",
     "Final",
     "course_results",
     "final_grades",
@@ -85,6 +89,28 @@ def risk_levels(
     (this selection's ``final_grades``); the others are at low risk."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     return _finals.risk_levels(selection, finals)
+
+
+def attendance_standings(
+    *,
+    student_ids: Any = None,
+    course_ids: Any = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> list:
+    """The attendance of each enrollment ``course_results`` gives (rate, unexcused
+    absences, longest run), read from the attendance rollups alone over a date range."""
+    selection = Selection(student_ids, course_ids, date_from, date_to)
+    if not selection.dated or not readable():
+        return list(
+            course_results(
+                student_ids=student_ids,
+                course_ids=course_ids,
+                date_from=date_from,
+                date_to=date_to,
+            ).values()
+        )
+    return _attendance_standings(selection)
 
 
 def grade_count(

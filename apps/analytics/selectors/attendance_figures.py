@@ -114,7 +114,7 @@ def _course_status_rows(context: AnalyticsContext) -> list[dict]:
 
 def _alert_candidates(context: AnalyticsContext) -> list:
     if not context.stored:
-        return context.results
+        return context.attendance_results
     flagged = context.enrollment_results.filter(
         Q(attendance_rate__lt=context.filters.threshold)
         | Q(consecutive_absences__gte=context.filters.consecutive)

@@ -176,6 +176,14 @@ class AnalyticsContext:
         return list(ranged.final_grades(**self._engine_arguments()).values())
 
     @cached_property
+    def attendance_results(self) -> list:
+        """Every enrollment's attendance in scope (rate, unexcused absences, longest run):
+        the results themselves without dates or live, else the attendance rollups only."""
+        if self.stored or self.live:
+            return self.results
+        return ranged.attendance_standings(**self._engine_arguments())
+
+    @cached_property
     def risk_levels(self) -> dict[int, str]:
         """Each student's risk level in scope; students without an enrollment in scope
         may be missing (they are at low risk)."""
