@@ -518,6 +518,9 @@ class Grade(models.Model):
                 fields=["course", "student", "category"], name="grade_course_student_cat_idx"
             ),
             models.Index(fields=["student", "date_assigned"], name="grade_student_date_idx"),
+            # A teacher's grade statistics over a date range (by literal course ids): with
+            # statistics (ANALYZE), SQLite otherwise read every grade of the range by date.
+            models.Index(fields=["course", "date_assigned"], name="grade_course_date_idx"),
             # Also the keyset of the API's cursor pages (date, then id): sms/api.py.
             models.Index(fields=["date_assigned", "id"], name="grade_date_id_idx"),
             # The few hidden grades of a course: counted on the grid, posted in one UPDATE.
