@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from apps.academics import grading
-from apps.analytics.models import EnrollmentResult
-from apps.analytics.ranged.reading import Selection, fetch
+from apps.analytics.ranged.reading import Selection, enrollment_pairs
 from apps.analytics.ranged.sums import attendance_counts, longest_runs
 
 _NO_COUNTS = (0, 0, 0, 0)
@@ -28,11 +27,7 @@ class AttendanceStanding:
 
 def attendance_standings(selection: Selection) -> list[AttendanceStanding]:
     """The selection's counted enrollments with their attendance in its date range."""
-    pairs = fetch(
-        selection.restrict(EnrollmentResult.objects.order_by()).values_list(
-            "student_id", "course_id"
-        )
-    )
+    pairs = enrollment_pairs(selection)
     if not pairs:
         return []
     selection = selection.narrowed(pairs)

@@ -16,7 +16,7 @@ from apps.academics import grading
 from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
 from apps.academics.models import Course
 from apps.analytics.models import EnrollmentResult
-from apps.analytics.ranged.reading import Pair, Selection, fetch
+from apps.analytics.ranged.reading import Pair, Selection, enrollment_pairs
 from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums
 from apps.analytics.ranged.trend import trends
 
@@ -62,11 +62,7 @@ def final_grades(selection: Selection) -> dict[Pair, Final]:
     """Each counted enrollment's final grade over the selection's dates (stored without)."""
     if not selection.dated:
         return _stored_finals(selection)
-    pairs = fetch(
-        selection.restrict(EnrollmentResult.objects.order_by()).values_list(
-            "student_id", "course_id"
-        )
-    )
+    pairs = enrollment_pairs(selection)
     if not pairs:
         return {}
     courses = _course_rules(pairs)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from apps.academics import grading
 from apps.academics.models import Course
-from apps.analytics.models import EnrollmentResult
-from apps.analytics.ranged.reading import Pair, Selection, fetch
+from apps.analytics.ranged.reading import Pair, Selection, enrollment_pairs
 from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums, longest_runs
 
 _NO_COUNTS = (0, 0, 0, 0)
@@ -37,11 +36,7 @@ def _totals(grades: dict, exams: dict) -> dict[str, grading.CategoryTotals]:
 
 def ranged_results(selection: Selection) -> dict[Pair, grading.CourseResult]:
     """The engine's results of the selection's counted enrollments over its date range."""
-    pairs = fetch(
-        selection.restrict(EnrollmentResult.objects.order_by()).values_list(
-            "student_id", "course_id"
-        )
-    )
+    pairs = enrollment_pairs(selection)
     if not pairs:
         return {}
     courses = _courses(pairs)

@@ -19,6 +19,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from apps.academics.models import Course
+from apps.analytics.models import EnrollmentResult
 
 Pair = tuple[int, int]
 _STUDENTS_PER_COURSE = 30
@@ -100,6 +101,16 @@ class Selection:
         if self.course_ids is None:
             return None
         return list(Course.all_objects.filter(pk__in=self.course_ids).values_list("pk", flat=True))
+
+
+def enrollment_pairs(selection: Selection) -> list[Pair]:
+    """The selection's counted enrollments (the stored results' pairs), whatever its
+    dates: what a ranged figure finishes, one per enrollment."""
+    return fetch(
+        selection.restrict(EnrollmentResult.objects.order_by()).values_list(
+            "student_id", "course_id"
+        )
+    )
 
 
 def as_int(value: Any) -> int:

@@ -66,10 +66,11 @@ def _slot_rows(context: AnalyticsContext) -> list[dict]:
     )
 
 
-def _day_status_rows(days, group: str, name: str) -> list[dict]:
-    """Attendance counted per ``group`` and status from the daily rollups, shaped as the
-    grouped count of raw rows gives them (only statuses with records)."""
-    sums = days.values(group).annotate(**{status: Sum(status) for status in STATUSES})
+def _status_rows_from_counts(rows, group: str, name: str) -> list[dict]:
+    """Attendance per ``group`` and status from rows with a count column per status (the
+    stored results, the daily rollups), shaped as the grouped count of raw rows gives
+    them: only statuses with records."""
+    sums = rows.values(group).annotate(**{status: Sum(status) for status in STATUSES})
     return [
         {name: row[group], "status": status, "n": row[status]}
         for row in sums
@@ -82,7 +83,7 @@ def _date_status_rows(context: AnalyticsContext) -> list[dict]:
     if context.use_aggregates:
         return list(context.attendance_slots.values("date", "status").annotate(n=Sum("records")))
     if context.attendance_days is not None:
-        return _day_status_rows(context.attendance_days, "day", "date")
+        return _status_rows_from_counts(context.attendance_days, "day", "date")
     return list(
         context.scope.attendance.values("date", "status").annotate(n=Count("id")).order_by()
     )
@@ -95,18 +96,9 @@ def _course_status_rows(context: AnalyticsContext) -> list[dict]:
             context.attendance_slots.values("course_id", "status").annotate(n=Sum("records"))
         )
     if context.stored:
-        sums = context.enrollment_results.values("course_id").annotate(
-            **{status: Sum(status) for status in AttendanceStatus.values}
-        )
-        # Only statuses with records, as the grouped count of raw rows gives them.
-        return [
-            {"course_id": row["course_id"], "status": status, "n": row[status]}
-            for row in sums
-            for status in AttendanceStatus.values
-            if row[status]
-        ]
+        return _status_rows_from_counts(context.enrollment_results, "course_id", "course_id")
     if context.attendance_days is not None:
-        return _day_status_rows(context.attendance_days, "course_id", "course_id")
+        return _status_rows_from_counts(context.attendance_days, "course_id", "course_id")
     return list(
         context.scope.attendance.values("course_id", "status").annotate(n=Count("id")).order_by()
     )

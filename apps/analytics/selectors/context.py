@@ -111,16 +111,12 @@ class AnalyticsContext:
         students); None for the live reference or while the rollups are not current."""
         if self.live or not rollup_state.readable():
             return None
-        return self.scope.within_scope(AttendanceDay.objects.order_by()).filter(
-            **{
-                f"day__{lookup}": value
-                for lookup, value in (
-                    ("gte", self.filters.date_from),
-                    ("lte", self.filters.date_to),
-                )
-                if value is not None
-            }
-        )
+        days = self.scope.within_scope(AttendanceDay.objects.order_by())
+        if self.filters.date_from:
+            days = days.filter(day__gte=self.filters.date_from)
+        if self.filters.date_to:
+            days = days.filter(day__lte=self.filters.date_to)
+        return days
 
     @cached_property
     def grade_buckets(self):
