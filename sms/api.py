@@ -34,7 +34,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from sms import outage
+from sms import jsonsafe, outage
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +490,9 @@ def exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
         )
+    elif isinstance(exc, RecursionError):
+        # A field DRF parses itself (JSON in a multipart form) nested past Python's stack.
+        return Response({"detail": jsonsafe.TOO_DEEP}, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, IntegrityError):
         logger.warning("Integrity error answered as a conflict: %s", exc)
         return Response(

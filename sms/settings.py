@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.academics.middleware.WriteSourceMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Input nested past Python's stack in a form a page parses: a 400 page (sms/jsonsafe.py).
+    "sms.jsonsafe.DeepInputMiddleware",
     # Last, so it sees the views' exceptions first: a database outage is a 503 page.
     "sms.outage.DatabaseOutageMiddleware",
 ]

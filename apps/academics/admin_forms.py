@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.academics.validators import clean_evaluation_rules, parse_evaluation_rules_text
+from sms import jsonsafe
 
 EVALUATION_RULES_HELP = _(
     "One rule per line (or separated by “;”), for example “Midterm: 40%; Final: 60%”. "
@@ -71,7 +72,9 @@ class EvaluationRulesField(forms.CharField):
             return []
         if text.lstrip()[:1] in "[{":
             try:
-                return json.loads(text)
+                return jsonsafe.loads(text)
+            except jsonsafe.JSONTooDeep as error:
+                raise ValidationError(str(error), code="invalid_json") from None
             except json.JSONDecodeError as error:
                 raise ValidationError(
                     _("This is not valid JSON: %(error)s") % {"error": error.msg},

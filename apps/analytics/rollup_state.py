@@ -38,6 +38,8 @@ VERSION_SECONDS = 5 * 60
 # Held from the moment a rebuild is queued until it has finished (or failed): requests
 # that arrive meanwhile queue nothing. It expires on its own if no worker takes the task.
 REBUILD_LOCK = "analytics:rollups:rebuild"
+# Longer than the task's hard limit (SMS_LONG_TASK_TIME_LIMIT, 660 s): it also covers the
+# wait in the queue behind long imports. It is not the task's time limit.
 REBUILD_LOCK_SECONDS = 30 * 60
 # Students per transaction of the queued rebuild.
 REBUILD_CHUNK = 500

@@ -8,6 +8,7 @@ import datetime as dt
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -22,13 +23,17 @@ WARMING_LOCK = "analytics:warming"
 WARMING_LOCK_SECONDS = 15 * 60
 
 
-# A hard limit above the soft one: the default hard limit (CELERY_TASK_TIME_LIMIT) is
-# shorter, and Celery refuses to send a task whose soft limit exceeds its hard one.
-@shared_task(
-    name="analytics.warm_figures",
-    soft_time_limit=WARMING_LOCK_SECONDS,
-    time_limit=WARMING_LOCK_SECONDS + 60,
-)
+# The long tasks' limits (settings: SMS_LONG_TASK_*, 600/660 s), which the graceful stop
+# outlasts (runstack's SMS_STOP_TIMEOUT, compose's stop_grace_period: 690 s), so a stop
+# never kills these half way. A warming or a rebuild cut by its soft limit is safe to run
+# again from the start (tests/test_task_limits.py).
+LONG_LIMITS = {
+    "soft_time_limit": settings.SMS_LONG_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.SMS_LONG_TASK_TIME_LIMIT,
+}
+
+
+@shared_task(name="analytics.warm_figures", **LONG_LIMITS)
 def warm_figures() -> int:
     if not cache.add(WARMING_LOCK, 1, WARMING_LOCK_SECONDS):
         return 0
@@ -40,12 +45,10 @@ def warm_figures() -> int:
 
 # Queued by ``rollup_state.request_rebuild`` (which holds the lock until this ends): by the
 # first ranged request that finds the rollups not current, and by every worker start. It
-# checks again, so a second queueing after a finished rebuild costs one query.
-@shared_task(
-    name="analytics.rebuild_rollups",
-    soft_time_limit=rollup_state.REBUILD_LOCK_SECONDS,
-    time_limit=rollup_state.REBUILD_LOCK_SECONDS + 60,
-)
+# checks again, so a second queueing after a finished rebuild costs one query. Cut by its
+# soft limit, the chunks committed stay, the rollups stay "not current" (readers keep the
+# live engine) and the lock is released: the next ranged request queues it again.
+@shared_task(name="analytics.rebuild_rollups", **LONG_LIMITS)
 def rebuild_rollups() -> bool:
     """Rebuild the daily rollups when they are not current; True when it rebuilt."""
     try:

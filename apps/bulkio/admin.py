@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 import apps.academics.admin  # noqa: F401
 from apps.bulkio import admin_integration, scheduling
 from apps.bulkio.models import ExportJob, ImportChange, ImportJob, ScheduledExport
+from sms import jsonsafe
 
 admin_integration.install(admin.site)
 
@@ -76,6 +77,7 @@ class ScheduledExportAdmin(admin.ModelAdmin):
         *readonly_fields,
     )
     actions = ["run_now"]
+    formfield_overrides = jsonsafe.ADMIN_FORMFIELDS
 
     def save_model(self, request, obj, form, change):
         if obj.owner_id is None:

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from apps.accounts.admin import AdminRoleMixin
 from apps.notifications.models import Notification, NotificationPreference
+from sms import jsonsafe
 
 
 # The link field carries the model's link rule (apps.notifications.links): an unsafe link
@@ -13,9 +14,11 @@ class NotificationAdmin(AdminRoleMixin, admin.ModelAdmin):
     search_fields = ["title", "recipient__username"]
     raw_id_fields = ["recipient"]
     date_hierarchy = "created_at"
+    formfield_overrides = jsonsafe.ADMIN_FORMFIELDS
 
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(AdminRoleMixin, admin.ModelAdmin):
     list_display = ["user", "email_digest", "quiet_hours_start", "quiet_hours_end"]
     raw_id_fields = ["user"]
+    formfield_overrides = jsonsafe.ADMIN_FORMFIELDS

@@ -3,9 +3,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.forms import modelform_factory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.academics.admin_forms import CourseAdminForm
 from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
 from tests.factories import (
     AttendanceFactory,
@@ -191,6 +193,35 @@ def test_course_admin_invalid_json_rules_show_form_error(admin_client):
 
     assert response.status_code == 200
     assert "This is not valid JSON" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ("[" * 5000 + "]" * 5000, "The JSON is nested too deeply."),
+        ("[" * 40 + "]" * 40, "The JSON is nested too deeply."),
+        ("[" + "9" * 5000 + "]", "This is not valid JSON: A number has too many digits."),
+    ],
+    ids=["deep", "deeper_than_the_limit", "long_number"],
+)
+def test_course_admin_hostile_json_rules_show_form_error_and_save_nothing(
+    admin_client, rules, message
+):
+    response = admin_client.post(
+        reverse("admin:academics_course_add"), _course_form(evaluation_rules=rules)
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Course.objects.exists()
+
+
+def test_course_admin_form_refuses_deeply_nested_rules():
+    form_class = modelform_factory(Course, form=CourseAdminForm, fields=["evaluation_rules"])
+    form = form_class(data={"evaluation_rules": "[" * 2400 + "]" * 2400})
+
+    assert not form.is_valid()
+    assert form.errors["evaluation_rules"] == ["The JSON is nested too deeply."]
 
 
 @pytest.mark.parametrize(

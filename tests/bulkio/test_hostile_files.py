@@ -461,6 +461,47 @@ def test_import_page_shows_the_refusal_on_the_form(client, admin_user):
     assert ImportJob.objects.count() == 0
 
 
+DEEP_RULES = "[" * 2400 + "]" * 2400
+COURSES_WITH_DEEP_RULES = (
+    "course_code,course_name,semester,credits,evaluation_rules\n"
+    f"NET101,Networks,A,6,{DEEP_RULES}\n"
+    'DB101,Databases,A,6,"Midterm: 40%; Final: 60%"\n'
+)
+
+
+@pytest.mark.django_db
+def test_import_api_previews_deeply_nested_rules_as_a_row_error_and_writes_nothing(admin_api):
+    before = snapshot()
+
+    response = upload(admin_api, "courses", COURSES_WITH_DEEP_RULES)
+
+    body = response.json()
+    assert response.status_code == 201
+    assert body["totals"] == {"new": 1, "update": 0, "skip": 0, "error": 1}
+    assert [(error["row"], error["field"], error["message"]) for error in body["errors"]] == [
+        (2, "evaluation_rules", "The JSON is nested too deeply.")
+    ]
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_import_page_shows_deeply_nested_rules_as_a_row_error(client, admin_user):
+    client.force_login(admin_user)
+    file = SimpleUploadedFile("courses.csv", COURSES_WITH_DEEP_RULES.encode())
+    before = snapshot()
+
+    response = client.post(
+        "/bulk/imports/new/",
+        {"resource": "courses", "mode": "all_or_nothing", "file": file},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "The JSON is nested too deeply." in response.content.decode()
+    assert ImportJob.objects.get().totals["error"] == 1
+    assert snapshot() == before
+
+
 # --- The text reader's own line splitting ---------------------------------------------------
 def test_read_table_splits_lines_across_chunk_boundaries_like_the_csv_module(monkeypatch):
     text = 'a,b\r\n\r\n1,"x\r\ny"\r2,3\n\n\r\n4,"5\n\n6"\r\n7,8'

@@ -16,6 +16,7 @@ from apps.bulkio.models import (
     ScheduledExport,
 )
 from apps.bulkio.scheduling import parse_crontab
+from sms.jsonsafe import JSONSerializerField
 
 
 class ImportCreateSerializer(serializers.Serializer):
@@ -23,7 +24,7 @@ class ImportCreateSerializer(serializers.Serializer):
     file = serializers.FileField()
     mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
     # {"file column": "field" | ""}; absent: the map remembered for the file's header row.
-    column_map = serializers.JSONField(required=False, binary=True)
+    column_map = JSONSerializerField(required=False, binary=True)
 
     def validate_file(self, upload):
         if upload.size > settings.SMS_BULKIO_MAX_UPLOAD_BYTES:

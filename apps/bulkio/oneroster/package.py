@@ -1,19 +1,24 @@
 """An uploaded OneRoster zip, checked and read: the manifest and the data files SMS uses.
 
 The zip is refused before anything is unpacked when it is not a zip (its first bytes),
-too large, or its directory lists too many parts; each part is unpacked against what is
-left of the readers' unpacked-size limit (never trusting the sizes the zip declares) and
-a part that unpacks to far more than its packed size is refused as a bomb. Each CSV is
-then read by the importer's own CSV reader, with the row, column and cell limits shared
-by the whole package, keeping only the columns SMS reads. Each refusal is one sentence.
+too large, or its directory lists too many parts; a part that declares more than what is
+left of the readers' unpacked-size limit, or far more than its packed size (a bomb), is
+refused before it is opened. Each CSV is then streamed, a megabyte at a time, from the
+zip into the importer's own CSV reader: the unpacked bytes are counted against the limit
+as they come (never trusting the sizes the zip declares), the row, column and cell limits
+are shared by the whole package, and only the columns SMS reads are kept. No part is ever
+held whole; the manifest, a few lines, is read up to ``MAX_MANIFEST_BYTES``. Each refusal
+is one sentence.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,11 +26,13 @@ from django.utils.translation import gettext as _
 
 from apps.bulkio.oneroster import schema
 from apps.bulkio.reading import FileRejected, Limits, Table, detect_encoding
-from apps.bulkio.reading.text import read_csv
+from apps.bulkio.reading.text import CHUNK_BYTES, read_csv_stream
 
 MAGIC = b"PK\x03\x04"
 MAX_PARTS = 100
-READ_BYTES = 65_536
+# A manifest is a dozen lines; far more is not one (and is never held whole).
+MAX_MANIFEST_BYTES = 1_048_576
+MANIFEST_ROWS = 200
 # CSV deflates 5–20 times; far beyond that is a bomb (as for workbooks' parts).
 MAX_RATIO = 100
 RATIO_FROM_BYTES = 1_048_576
@@ -52,6 +59,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "comment",
     ),
 }  # fmt: skip
+# Read when a file has them, never required: a record the package creates keeps its row's
+# dateLastModified.
+OPTIONAL: tuple[str, ...] = ("dateLastModified",)
 
 
 @dataclass
@@ -74,7 +84,12 @@ def not_a_zip(name: str) -> FileRejected:
 
 
 def damaged() -> FileRejected:
-    return FileRejected(_("The zip file could not be read; it may be damaged."))
+    return _ZipRefused(_("The zip file could not be read; it may be damaged."))
+
+
+class _ZipRefused(FileRejected):
+    """A refusal of the zip itself, met while a part streams through the CSV reader: shown
+    as it is, not as that file's."""
 
 
 def read_package(data: bytes, filename: str) -> Package:
@@ -125,7 +140,7 @@ class _Reader:
             raise FileRejected(
                 _("The zip has no manifest.csv; every OneRoster package starts with one.")
             )
-        manifest = self._manifest(self._unpack(info))
+        manifest = self._manifest(self._unpack_manifest(info))
         package = Package(manifest=manifest)
         for name in schema.FILES:
             mode = manifest.get(schema.manifest_key(name), schema.ABSENT).strip().lower()
@@ -138,7 +153,7 @@ class _Reader:
                     % {"file": name, "mode": mode}
                 )
             package.modes[name] = mode
-            package.tables[name] = self._table(name, self._unpack(info))
+            package.tables[name] = self._table(name, info)
         if not package.tables:
             raise FileRejected(
                 _("The manifest lists none of the files SMS imports (users.csv, courses.csv, "
@@ -146,7 +161,8 @@ class _Reader:
             )  # fmt: skip
         return package
 
-    def _unpack(self, info: zipfile.ZipInfo) -> bytes:
+    def _check_declared(self, info: zipfile.ZipInfo) -> None:
+        """Refuse a part by the sizes the zip declares for it, before opening it."""
         name = info.filename.rsplit("/", 1)[-1]
         if info.file_size > self.unpacked_left:
             raise self._too_large()
@@ -155,29 +171,58 @@ class _Reader:
                 _("%(file)s unpacks to more than %(ratio)s times its size, which CSV files "
                   "never do, so the zip was not read.") % {"file": name, "ratio": MAX_RATIO}
             )  # fmt: skip
-        chunks, size = [], 0
+
+    def _chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """The part's bytes a megabyte at a time, each counted against the unpacked limit
+        as it is read: the first chunk past it, or past the size declared, stops the read."""
+        size = 0
         with self.archive.open(info) as stream:
-            while chunk := stream.read(READ_BYTES):
+            while chunk := stream.read(CHUNK_BYTES):
                 size += len(chunk)
-                if size > self.unpacked_left or size > info.file_size:
-                    # The directory said less than the part holds: not to be trusted.
-                    raise self._too_large() if size > self.unpacked_left else damaged()
-                chunks.append(chunk)
-        self.unpacked_left -= size
-        return b"".join(chunks)
+                self.unpacked_left -= len(chunk)
+                if self.unpacked_left < 0:
+                    raise self._too_large()
+                if size > info.file_size:
+                    raise damaged()  # the directory said less than the part holds
+                yield chunk
+
+    def _unpack_manifest(self, info: zipfile.ZipInfo) -> bytes:
+        self._check_declared(info)
+        if info.file_size > MAX_MANIFEST_BYTES:
+            raise self._manifest_too_large()
+        data = b""
+        for chunk in self._chunks(info):
+            data += chunk
+            if len(data) > MAX_MANIFEST_BYTES:
+                raise self._manifest_too_large()
+        return data
 
     def _too_large(self) -> FileRejected:
-        return FileRejected(
+        return _ZipRefused(
             _("The zip is larger than %(limit)s MB once unpacked. Split it into smaller files.")
             % {"limit": f"{self.limits.max_unpacked_bytes // 1_048_576:,}"}
         )
 
+    @staticmethod
+    def _manifest_too_large() -> FileRejected:
+        return FileRejected(
+            _("manifest.csv is larger than %(limit)s MB; a OneRoster manifest is a few lines.")
+            % {"limit": MAX_MANIFEST_BYTES // 1_048_576}
+        )
+
     def _manifest(self, data: bytes) -> dict[str, str]:
         text = _decode(schema.MANIFEST, data)
-        rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        lines = csv.reader(io.StringIO(text))
+        try:
+            # The header and the first MANIFEST_ROWS properties; the rest is never read.
+            rows = list(itertools.islice(filter(_filled, lines), MANIFEST_ROWS + 1))
+        except csv.Error:
+            raise FileRejected(
+                _("manifest.csv is not a valid CSV file; save it again as CSV.")
+            ) from None
         if not rows or [cell.strip() for cell in rows[0][:2]] != list(schema.MANIFEST_HEADERS):
             raise FileRejected(_("manifest.csv must start with the header propertyName,value."))
-        manifest = {row[0].strip(): row[1].strip() for row in rows[1:201] if len(row) >= 2}
+        manifest = {row[0].strip(): row[1].strip() for row in rows[1:] if len(row) >= 2}
         version = manifest.get("oneroster.version", "")
         if version != schema.VERSION:
             raise FileRejected(
@@ -192,8 +237,9 @@ class _Reader:
                 )  # fmt: skip
         return manifest
 
-    def _table(self, name: str, data: bytes) -> Table:
-        wanted = set(REQUIRED[name])
+    def _table(self, name: str, info: zipfile.ZipInfo) -> Table:
+        self._check_declared(info)
+        wanted = {*REQUIRED[name], *OPTIONAL}
         limits = Limits(
             max_bytes=self.limits.max_bytes,
             max_rows=max(self.rows_left, 0),
@@ -201,16 +247,17 @@ class _Reader:
             max_cells=max(self.cells_left, 0),
             max_unpacked_bytes=self.limits.max_unpacked_bytes,
         )
-        if not data.strip():
-            raise FileRejected(_("%(file)s is empty; it needs at least its header row.")
-                               % {"file": name})  # fmt: skip
         try:
-            if _header_only(data):
-                table = _empty_table(name, data)
-            else:
-                table = read_csv(data, limits, keep_column=lambda header: header in wanted)
+            table = read_csv_stream(
+                self._chunks(info), limits, keep_column=wanted.__contains__, header_only=True
+            )
+        except _ZipRefused:
+            raise
         except FileRejected as error:
             raise FileRejected(f"{name}: {error}") from None
+        if not table.file_headers:
+            raise FileRejected(_("%(file)s is empty; it needs at least its header row.")
+                               % {"file": name})  # fmt: skip
         missing = [column for column in REQUIRED[name] if column not in table.file_headers]
         if missing:
             raise FileRejected(
@@ -233,12 +280,5 @@ def _decode(name: str, data: bytes) -> str:
         ) from None
 
 
-def _header_only(data: bytes) -> bool:
-    """One line of text (the header): an empty file of the package, which is fine."""
-    return len([line for line in data.splitlines() if line.strip()]) <= 1
-
-
-def _empty_table(name: str, data: bytes) -> Table:
-    text = _decode(name, data).lstrip("\ufeff")
-    header = next(csv.reader(io.StringIO(text)), [])
-    return Table("csv", "utf-8", ",", [], [], [cell.strip() for cell in header])
+def _filled(row: list[str]) -> bool:
+    return any(cell.strip() for cell in row)

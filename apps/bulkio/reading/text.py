@@ -3,7 +3,8 @@
 Secretaries send what their software saves: UTF-8 with or without a BOM, UTF-16 from
 Excel's "Unicode text", Windows-1253 or ISO-8859-7 from older Greek setups, Latin-1;
 commas, semicolons, tabs or pipes. The file is decoded a megabyte at a time, never whole,
-and no record longer than ``MAX_ROW_CHARS`` is ever held.
+and no record longer than ``MAX_ROW_CHARS`` is ever held. ``read_csv_stream`` reads the
+same from chunks of bytes as they come (a part of a zip), never holding more than one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
+from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 
@@ -38,18 +41,19 @@ _HIGH_RUNS = re.compile(rb"[\xa0-\xff]{2,}")
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
-def detect_encoding(data: bytes) -> str:
+def detect_encoding(data: bytes, *, complete: bool = True) -> str:
     """UTF-16 and UTF-8 by their BOM or validity; otherwise tell Greek code pages from Latin-1.
 
     Greek text in a single-byte code page is made of runs of high bytes (whole words),
     while Western text has isolated accented letters inside ASCII words. Windows-1253
     and ISO-8859-7 agree on every Greek letter but Ά and the 0x80–0x9F range.
+    ``complete=False``: ``data`` is the head of a longer file and may end inside a letter.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    if _is_utf8(data):
+    if _is_utf8(data, final=complete):
         return "utf-8"
     sample = data[:GUESS_BYTES]
     high = len(sample) - len(sample.translate(None, _HIGH_BYTES))
@@ -63,13 +67,13 @@ def detect_encoding(data: bytes) -> str:
     return "cp1253"
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: bytes, *, final: bool = True) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:
         for start in range(0, len(data), CHUNK_BYTES):
             decoder.decode(view[start : start + CHUNK_BYTES])
-        decoder.decode(b"", final=True)
+        decoder.decode(b"", final=final)
     except UnicodeDecodeError:
         return False
     return True
@@ -101,14 +105,61 @@ def detect_delimiter(sample: str) -> str:
 
 
 def read_csv(data: bytes, limits: Limits, keep_column: KeepColumn | None = None) -> Table:
-    encoding = detect_encoding(data)
+    view = memoryview(data)
+    chunks = (view[start : start + CHUNK_BYTES] for start in range(0, len(view), CHUNK_BYTES))
+    return _read(chunks, detect_encoding(data), data[:SAMPLE_BYTES], limits, keep_column)
+
+
+def read_csv_stream(
+    chunks: Iterable[bytes],
+    limits: Limits,
+    keep_column: KeepColumn | None = None,
+    *,
+    header_only: bool = False,
+) -> Table:
+    """``read_csv`` of the bytes ``chunks`` yields, read as they come: only the first
+    megabyte (for the encoding) and the chunk being decoded are held.
+
+    The encoding is told from that first megabyte; a file that turns to another one
+    further on is refused as undecodable. ``header_only``: a file whose only non-blank
+    row is its header gives a table without rows instead of a refusal, and a blank file
+    one without headers.
+    """
+    chunks = iter(chunks)
+    head, complete = b"", True
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= GUESS_BYTES:
+            complete = False
+            break
+    encoding = detect_encoding(head, complete=complete)
+    return _read(
+        itertools.chain((head,), chunks), encoding, head[:SAMPLE_BYTES], limits, keep_column,
+        header_only=header_only,
+    )  # fmt: skip
+
+
+def _read(
+    chunks: Iterable[bytes],
+    encoding: str,
+    sample: bytes,
+    limits: Limits,
+    keep_column: KeepColumn | None,
+    *,
+    header_only: bool = False,
+) -> Table:
+    first: list[str] | None = None  # the first non-blank row, while it is the only one
+    rows_seen = 0  # non-blank rows, counted up to 2
     try:
-        delimiter = detect_delimiter(_decode_sample(data, encoding))
-        lines = _Lines(data, encoding, delimiter, limits.max_columns)
+        delimiter = detect_delimiter(_decode_sample(sample, encoding))
+        lines = _Lines(chunks, encoding, delimiter, limits.max_columns)
         builder = TableBuilder(limits, keep_column)
         reader = csv.reader(lines, delimiter=delimiter)
         for cells in reader:
             if cells:
+                if header_only and rows_seen < 2 and any(map(str.strip, cells)):
+                    rows_seen += 1
+                    first = cells if rows_seen == 1 else None
                 builder.add(lines.number, cells)
             lines.pending = 0
     except UnicodeDecodeError:
@@ -123,6 +174,10 @@ def read_csv(data: bytes, limits: Limits, keep_column: KeepColumn | None = None)
             _("The CSV file is malformed near row %(row)s: %(error)s")
             % {"row": lines.number, "error": str(error)[:200]}
         ) from None
+    if header_only and rows_seen < 2:
+        file_headers = [cell.strip() for cell in first or ()]
+        kept = [n for n in file_headers if n and (keep_column is None or keep_column(n))]
+        return Table("csv", encoding, delimiter, kept, [], file_headers)
     return builder.table("csv", encoding, delimiter)
 
 
@@ -136,15 +191,15 @@ _EMPTY_LINES = re.compile(r"[\r\n]+")
 
 
 class _Lines:
-    """The file's physical lines for the CSV reader, decoded a megabyte at a time.
+    """The file's physical lines for the CSV reader, decoded a chunk (a megabyte) at a time.
 
     ``number`` is the number of the last line handed out. Between records (``pending``
     is 0) runs of empty lines are stepped over in one go, so a flood of them costs
     nothing; a record past ``MAX_ROW_CHARS`` and binary data are refused.
     """
 
-    def __init__(self, data: bytes, encoding: str, delimiter: str, max_columns: int):
-        self.data = data
+    def __init__(self, chunks: Iterable[bytes], encoding: str, delimiter: str, max_columns: int):
+        self.chunks = chunks
         self.encoding = encoding
         self.delimiter = delimiter
         self.max_columns = max_columns
@@ -159,24 +214,26 @@ class _Lines:
 
     def __iter__(self):
         decoder = codecs.getincrementaldecoder(self.encoding)()
-        view = memoryview(self.data)
-        size = len(view)
         buffer = ""
-        for start in range(0, size, CHUNK_BYTES):
-            final = start + CHUNK_BYTES >= size
-            chunk = decoder.decode(view[start : start + CHUNK_BYTES], final=final)
-            if "\x00" in chunk:
-                raise FileRejected(
-                    _("The file contains binary data. Export it as CSV or Excel and try again.")
-                )
-            buffer += chunk
-            position = yield from self._split(buffer, final)
-            buffer = buffer[position:]
-            if len(buffer) + self.pending > MAX_ROW_CHARS:
-                raise self._too_long(buffer)
+        for chunk in self.chunks:
+            buffer = yield from self._feed(buffer, decoder.decode(chunk), final=False)
+        buffer = yield from self._feed(buffer, decoder.decode(b"", final=True), final=True)
         if buffer:
             self.number += 1
             yield buffer
+
+    def _feed(self, buffer: str, text: str, final: bool):
+        """Yield the lines ``text`` completes; return what is left of the unfinished one."""
+        if "\x00" in text:
+            raise FileRejected(
+                _("The file contains binary data. Export it as CSV or Excel and try again.")
+            )
+        buffer += text
+        position = yield from self._split(buffer, final)
+        buffer = buffer[position:]
+        if len(buffer) + self.pending > MAX_ROW_CHARS:
+            raise self._too_long(buffer)
+        return buffer
 
     def _split(self, buffer: str, final: bool):
         """Yield the complete lines of ``buffer``; return where the unfinished one starts."""
