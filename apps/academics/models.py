@@ -22,6 +22,7 @@ from apps.academics.validators import (
     normalise_attendance_status,
     normalise_phone,
     validate_course_code,
+    validate_date_of_birth,
     validate_no_bidi_controls,
     validate_not_future,
     validate_phone,
@@ -108,6 +109,9 @@ class Student(SoftDeleteModel):
     )
     father_name = models.CharField(
         _("father's name"), max_length=100, blank=True, validators=[validate_no_bidi_controls]
+    )
+    date_of_birth = models.DateField(
+        _("date of birth"), null=True, blank=True, validators=[validate_date_of_birth]
     )
     email = models.EmailField(_("email"), max_length=254)
     mobile_phone = models.CharField(

@@ -32,9 +32,9 @@ from apps.academics.models import (
 from apps.accounts.models import Role, User
 
 STUDENT_FIELDS = {
-    "student_id", "first_name", "last_name", "father_name", "email", "mobile_phone", "phone",
-    "study_year", "academic_year", "class_division", "enrollment_date", "is_active",
-    "health_issue", "notes", "user",
+    "student_id", "first_name", "last_name", "father_name", "date_of_birth", "email",
+    "mobile_phone", "phone", "study_year", "academic_year", "class_division", "enrollment_date",
+    "is_active", "health_issue", "notes", "user",
 }  # fmt: skip
 COURSE_FIELDS = {
     "course_code", "course_name", "semester", "credits", "description", "evaluation_rules",

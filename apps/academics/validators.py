@@ -77,6 +77,23 @@ def validate_record_date(value) -> None:
         )
 
 
+# A date of birth before this is a typo (1008 for 2008) or a spreadsheet's zero date.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def validate_date_of_birth(value) -> None:
+    if not value:
+        return
+    if value > timezone.localdate():
+        raise ValidationError(_("The date of birth cannot be in the future."), code="future_date")
+    if value < EARLIEST_BIRTH_DATE:
+        raise ValidationError(
+            _("The date of birth cannot be before %(date)s.")
+            % {"date": EARLIEST_BIRTH_DATE.isoformat()},
+            code="date_too_early",
+        )
+
+
 WEIGHT_TOTAL = Decimal("100")
 WEIGHT_TOLERANCE = Decimal("0.01")
 

@@ -65,6 +65,21 @@ RESOURCE_COLUMNS: dict[str, dict[str, set[str]]] = {
             "όνομα πατέρα",
             "όνομα πατρός",
         ),
+        # The registry writes it in full, abridged (Ημ/νία) and in title case; the
+        # matching ignores case, accents and the slash.
+        "date_of_birth": _aliases(
+            "date_of_birth",
+            "date of birth",
+            "birth date",
+            "birthdate",
+            "birthday",
+            "dob",
+            "ημερομηνία γέννησης",
+            "ημ/νία γέννησης",
+            "ημ. γέννησης",
+            "ημερ. γέννησης",
+            "ημ/νια γεν.",
+        ),
         "mobile_phone": _aliases(
             "mobile_phone",
             "mobile phone",

@@ -1,35 +1,47 @@
 """OneRoster 1.1 in a real browser: an admin downloads the school's zip from the export
 page, uploads it again on the import page and reads the preview of each file.
 
-With ``SMS_SCREENSHOTS=1`` the test also rewrites docs/img/oneroster-import.png.
+With ``SMS_SCREENSHOTS=1`` the test also rewrites docs/img/export-page.png and
+docs/img/oneroster-import.png.
 """
 
 from __future__ import annotations
 
-import os
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from apps.academics.models import Student
+from apps.bulkio.models import ScheduledExport
+from apps.bulkio.scheduling import scheduled_export_save
 from tests.browser.conftest import log_in
+from tests.browser.docs_images import docs_screenshot
 from tests.bulkio.test_oneroster_export import make_school
 from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.browser
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-
 
 def test_oneroster_admin_exports_the_zip_and_previews_it_on_import(page, transactional_db):
     from playwright.sync_api import expect
 
-    AdminFactory(username="office", first_name="Eleni", last_name="Kosta")
+    office = AdminFactory(username="office", first_name="Eleni", last_name="Kosta")
     school = make_school(students=3)
+    scheduled_export_save(
+        ScheduledExport(
+            name="Weekly NET101 grades",
+            owner=office,
+            resource="grades",
+            format="xlsx",
+            crontab="0 7 * * 1",
+            recipients=["office@example.org"],
+        )
+    )
     log_in(page, "office")
 
     page.goto(page.base_url + "/bulk/exports/")
+    expect(page.locator("#oneroster-export")).to_contain_text("Download OneRoster .zip")
+    docs_screenshot(page, "export-page")
     with page.expect_download() as info:
         page.click("#oneroster-export-link")
     download = info.value
@@ -52,7 +64,4 @@ def test_oneroster_admin_exports_the_zip_and_previews_it_on_import(page, transac
     expect(files.locator("tr[data-file='results.csv'] td").nth(2)).to_have_text("6")
     expect(files.locator("tr[data-file='results.csv'] td").nth(4)).to_have_text("0")
     expect(page.locator("#preview-table")).to_contain_text("users.csv")
-    if os.environ.get("SMS_SCREENSHOTS"):
-        page.wait_for_load_state("networkidle")
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_IMG / "oneroster-import.png"), full_page=True)
+    docs_screenshot(page, "oneroster-import")

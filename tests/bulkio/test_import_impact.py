@@ -224,10 +224,94 @@ def test_impact_flags_a_new_student_with_the_names_of_a_stored_one(admin_api):
     body = upload(admin_api, "students", content).json()
 
     assert body["impact"]["likely_duplicates"] == [
-        {"row": 2, "student_id": "R100", "name": "Παπαδοπούλου Μαρία"}
+        {
+            "row": 2,
+            "student_id": "R100",
+            "name": "Παπαδοπούλου Μαρία",
+            "date_of_birth_compared": False,
+        }
     ]
     assert body["impact"]["likely_duplicates_more"] == 0
     assert "risk_changes" not in body["impact"]
+
+
+BORN_HEADER = "student_id,first_name,last_name,father_name,email,date_of_birth\n"
+
+
+def test_impact_flags_a_new_student_born_the_same_day_as_a_stored_namesake(admin_api):
+    StudentFactory(
+        student_id="R100",
+        last_name="Παπαδοπούλου",
+        first_name="Μαρία",
+        father_name="Νικόλαος",
+        date_of_birth=dt.date(2009, 3, 14),
+    )
+    content = BORN_HEADER + "N200,Μαρια,ΠΑΠΑΔΟΠΟΥΛΟΥ,Νικολαος,maria2@example.org,14/03/2009\n"
+
+    body = upload(admin_api, "students", content).json()
+
+    assert body["impact"]["likely_duplicates"] == [
+        {
+            "row": 2,
+            "student_id": "R100",
+            "name": "Παπαδοπούλου Μαρία",
+            "date_of_birth_compared": True,
+        }
+    ]
+
+
+def test_impact_does_not_flag_a_namesake_born_on_another_day(admin_api):
+    StudentFactory(
+        last_name="Alexiou", first_name="Anna", father_name="", date_of_birth=dt.date(2009, 3, 14)
+    )
+    content = BORN_HEADER + "N200,Anna,Alexiou,,anna2@example.org,15/03/2009\n"
+
+    body = upload(admin_api, "students", content).json()
+
+    assert body["totals"]["new"] == 1
+    assert body["impact"]["likely_duplicates"] == []
+    assert body["impact"]["likely_duplicates_more"] == 0
+
+
+def test_impact_flags_a_namesake_when_a_date_of_birth_is_missing_saying_so(admin_api):
+    StudentFactory(student_id="R100", last_name="Alexiou", first_name="Anna", father_name="")
+    StudentFactory(
+        student_id="R200",
+        last_name="Bekas",
+        first_name="Babis",
+        father_name="",
+        date_of_birth=dt.date(2008, 1, 2),
+    )
+    content = (
+        BORN_HEADER
+        + "N200,Anna,Alexiou,,anna2@example.org,2009-03-14\n"  # the stored one has none
+        + "N201,Babis,Bekas,,babis2@example.org,\n"  # the row has none
+    )
+
+    body = upload(admin_api, "students", content).json()
+
+    found = body["impact"]["likely_duplicates"]
+    assert [(item["row"], item["student_id"]) for item in found] == [(2, "R100"), (3, "R200")]
+    assert [item["date_of_birth_compared"] for item in found] == [False, False]
+
+
+def test_impact_names_the_namesake_born_the_same_day_among_several(admin_api):
+    for code, born in (("R100", dt.date(2008, 1, 2)), ("R200", dt.date(2010, 6, 7))):
+        StudentFactory(student_id=code, last_name="Alexiou", first_name="Anna", date_of_birth=born)
+    StudentFactory(student_id="R300", last_name="Alexiou", first_name="Anna")
+    content = (
+        BORN_HEADER
+        + "N200,Anna,Alexiou,,a2@example.org,07/06/2010\n"  # R200's day
+        + "N201,Anna,Alexiou,,a3@example.org,01/01/2011\n"  # no one's day: R300 has none
+    )
+
+    body = upload(admin_api, "students", content).json()
+
+    found = [
+        (item["row"], item["student_id"], item["date_of_birth_compared"])
+        for item in body["impact"]["likely_duplicates"]
+    ]
+    assert found == [(2, "R200", True), (3, "R300", False)]
 
 
 def test_impact_panel_links_a_likely_duplicate_to_its_row(admin_api, client, admin_user):
@@ -240,8 +324,29 @@ def test_impact_panel_links_a_likely_duplicate_to_its_row(admin_api, client, adm
 
     assert "1 row looks like an existing student:" in page
     link = '<a class="impact-row" href="#row-2">row 2</a>'
-    assert f"{link}: same names as Alexiou Anna (R100)" in page
+    assert (
+        f"{link}: same names as Alexiou Anna (R100); the date of birth could not be compared"
+        in page
+    )
     assert 'id="row-2"' in page
+
+
+def test_impact_panel_says_when_the_dates_of_birth_match(admin_api, client, admin_user):
+    StudentFactory(
+        student_id="R100",
+        last_name="Alexiou",
+        first_name="Anna",
+        father_name="",
+        date_of_birth=dt.date(2009, 3, 14),
+    )
+    content = BORN_HEADER + "N200,anna,ALEXIOU,,anna2@example.org,2009-03-14\n"
+    job_id = upload(admin_api, "students", content).json()["id"]
+    client.force_login(admin_user)
+
+    page = client.get(f"/bulk/imports/{job_id}/").content.decode()
+
+    link = '<a class="impact-row" href="#row-2">row 2</a>'
+    assert f"{link}: same names and date of birth as Alexiou Anna (R100)</li>" in page
 
 
 def test_impact_is_absent_for_resources_it_does_not_apply_to(admin_api):
@@ -273,6 +378,31 @@ def test_impact_summary_queries_stay_bounded_for_500_rows_over_100_students(
 
     assert found["visible_grade_changes"]["count"] == 100
     assert len(found["risk_changes"]["into"]) == 100
+
+
+def test_impact_duplicates_of_500_new_students_read_the_stored_ones_once(
+    django_assert_max_num_queries,
+):
+    for n in range(50):
+        StudentFactory(
+            last_name=f"Name{n}", first_name="Anna", date_of_birth=dt.date(2008, 1, 1 + n % 28)
+        )
+    content = BORN_HEADER + "".join(
+        f"N{n},Anna,Name{n % 50},,n{n}@example.org,{1 + n % 50 % 28:02d}/01/2008\n"
+        for n in range(500)
+    )
+    table = read_upload(content.encode(), "data.csv", "students")
+    rows = []
+    plan = build_plan(RESOURCES["students"], table, observe=rows.extend)
+    impact = Impact.for_resource("students")
+
+    with django_assert_max_num_queries(2):  # the stored students, then the names listed
+        impact.observe(rows)
+        found = impact.summarise(plan)
+
+    assert len(found["likely_duplicates"]) == impact_module.LISTED
+    assert found["likely_duplicates_more"] == 500 - impact_module.LISTED
+    assert all(item["date_of_birth_compared"] for item in found["likely_duplicates"])
 
 
 def test_impact_payload_stays_small_for_a_20000_row_file(admin_api, settings):

@@ -4,20 +4,24 @@ preview → confirm → rollback (SPEC §7)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import tracemalloc
 import uuid
 import zipfile
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from apps.academics.models import Course, Enrollment, Grade, Student
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
 from apps.bulkio.oneroster import schema
 from tests.bulkio.conftest import snapshot, upload
 from tests.bulkio.test_oneroster_export import as_records, download, make_school, read_zip
-from tests.factories import CourseFactory, StudentFactory, enroll
+from tests.factories import CourseFactory, StudentFactory, StudentUserFactory, enroll
 
 pytestmark = pytest.mark.django_db
 
@@ -372,39 +376,211 @@ def _zip_of(files: dict[str, list[list[str]]]) -> bytes:
     return output.getvalue()
 
 
-def _without_dates(files: dict) -> dict[str, list[tuple]]:
-    """Each file's rows, sorted, with dateLastModified blanked (the import's own time)."""
-    found = {}
-    for name, (head, *rows) in files.items():
-        index = head.index("dateLastModified") if "dateLastModified" in head else None
-        cleaned = [tuple("" if i == index else cell for i, cell in enumerate(r)) for r in rows]
-        found[name] = [tuple(head), *sorted(cleaned)]
-    return found
+# What a school owns: its records, their history, the figures derived from them.
+SCHOOL_APPS = ("academics", "analytics", "notifications")
 
 
-def _empty_school() -> None:
-    """Every school record gone (teacher accounts stay: SMS does not create accounts)."""
+def _flush_school(*, keep: User) -> None:
+    """Everything the school owns gone, every account but ``keep`` (the importing admin)
+    included: an empty database with one administrator in it."""
     Grade.objects.all().delete()
     Enrollment.objects.all().delete()
-    Course.all_objects.all().delete()
-    Student.all_objects.all().delete()
+    User.objects.exclude(pk=keep.pk).delete()
+    models = [model for label in SCHOOL_APPS for model in apps.get_app_config(label).get_models()]
+    # The history last: deleting the records writes their last history rows.
+    for model in sorted(models, key=lambda model: hasattr(model, "instance_type")):
+        model._base_manager.all().delete()
+
+
+def _school_rows() -> int:
+    return sum(
+        model._base_manager.count()
+        for label in SCHOOL_APPS
+        for model in apps.get_app_config(label).get_models()
+    )
+
+
+def _give_account(student: Student, username: str) -> User:
+    account = StudentUserFactory(username=username)
+    Student.objects.filter(pk=student.pk).update(user=account)
+    return account
 
 
 @pytest.mark.postgres
-def test_oneroster_import_round_trip_reexports_identical_rows(admin_api):
-    make_school(students=3)
+def test_oneroster_import_round_trip_into_an_empty_database_reexports_identical_rows(
+    admin_api, admin_user
+):
+    school = make_school(students=3)
+    _give_account(school["students"][1], "anna.k")
     exported = download(admin_api)
-    _empty_school()
-    assert Student.all_objects.count() == 0
+    _flush_school(keep=admin_user)
+    assert _school_rows() == 0
+    assert list(User.objects.values_list("pk", flat=True)) == [admin_user.pk]
 
     job = send(admin_api, exported).json()
-    assert job["totals"]["error"] == 0, admin_api.get(f"/api/v1/imports/{job['id']}/").json()
+    detail = admin_api.get(f"/api/v1/imports/{job['id']}/").json()
     applied = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/").json()
     again = download(admin_api)
 
-    assert applied["status"] == "applied"
-    assert _without_dates(read_zip(again)) == _without_dates(read_zip(exported))
+    assert job["totals"]["error"] == 0, detail["errors"]
+    users_file = next(item for item in detail["files"] if item["name"] == schema.USERS)
+    assert users_file["accounts"] == {"teacher": 1, "student": 1}
+    assert users_file["notes"] == ["1 teacher account to create", "1 student account to create"]
+    assert applied["status"] == "applied", applied
+    assert read_zip(again) == read_zip(exported)  # every file, every column, in order
     assert len(as_records(read_zip(again), schema.RESULTS)) == 6
+    assert Student.objects.get(user__username="anna.k") is not None
+
+
+def _users_package(*users: dict[str, str]) -> dict[str, list[list[str]]]:
+    return {schema.USERS: [header(schema.USERS), *(row(schema.USERS, **cells) for cells in users)]}
+
+
+TEACHER = {
+    "sourcedId": "t-1", "enabledUser": "true", "role": "teacher", "username": "eleni",
+    "givenName": "Eleni", "familyName": "Ioannou", "email": "Eleni@School.example.org",
+}  # fmt: skip
+
+
+def test_oneroster_import_creates_a_missing_teacher_account_that_cannot_sign_in(admin_api):
+    job = send(admin_api, build_zip(_users_package(TEACHER))).json()
+
+    applied = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/").json()
+
+    assert job["totals"] == {"new": 1, "update": 0, "skip": 0, "error": 0}
+    assert job["files"][0]["notes"] == ["1 teacher account to create"]
+    assert applied["status"] == "applied", applied
+    teacher = User.objects.get(username="eleni")
+    assert (teacher.role, teacher.first_name, teacher.last_name, teacher.email) == (
+        Role.TEACHER, "Eleni", "Ioannou", "eleni@school.example.org"
+    )  # fmt: skip
+    assert not teacher.has_usable_password()
+    assert not APIClient().login(username="eleni", password="")
+    token = APIClient().post("/api/v1/auth/token/", {"username": "eleni", "password": ""})
+    assert token.status_code in (400, 401)
+
+
+def test_oneroster_import_created_teacher_signs_in_once_an_admin_sets_a_password(
+    admin_api, admin_user, client
+):
+    job = send(admin_api, build_zip(_users_package(TEACHER))).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+    teacher = User.objects.get(username="eleni")
+    client.force_login(admin_user)
+
+    page = client.post(
+        f"/admin/accounts/user/{teacher.pk}/password/",
+        {"usable_password": "true", "password1": "Kal1-Mera-2026!", "password2": "Kal1-Mera-2026!"},
+    )
+
+    assert page.status_code == 302, page.content.decode()[:2000]
+    assert APIClient().login(username="eleni", password="Kal1-Mera-2026!")
+
+
+def test_oneroster_import_disabled_user_gets_an_inactive_account(admin_api):
+    package = _users_package({**TEACHER, "enabledUser": "false"})
+
+    job = send(admin_api, build_zip(package)).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    assert User.objects.get(username="eleni").is_active is False
+
+
+def test_oneroster_import_rollback_removes_the_accounts_it_created(admin_api, teacher_user):
+    package = small_package()
+    package[schema.USERS].append(row(schema.USERS, **TEACHER))
+    job = send(admin_api, build_zip(package)).json()
+    applied = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/").json()
+    created = set(User.objects.values_list("username", flat=True))
+
+    response = admin_api.post(f"/api/v1/imports/{job['id']}/rollback/", {}, format="json")
+
+    assert applied["status"] == "applied", applied
+    assert created >= {"eleni", "s1", "s2"}
+    assert response.status_code == 200, response.json()
+    assert not User.objects.filter(username__in=["eleni", "s1", "s2"]).exists()
+    assert User.objects.filter(pk=teacher_user.pk).exists()
+    assert Student.all_objects.count() == 0
+
+
+def test_oneroster_import_rollback_is_refused_once_a_created_account_signed_in(admin_api):
+    job = send(admin_api, build_zip(_users_package(TEACHER))).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+    User.objects.filter(username="eleni").update(last_login=timezone.now())
+
+    response = admin_api.post(f"/api/v1/imports/{job['id']}/rollback/", {}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["conflicts"][0]["model"] == "accounts.User"
+    assert User.objects.filter(username="eleni").exists()
+
+
+def test_oneroster_import_links_students_to_their_accounts(admin_api):
+    account = StudentUserFactory(username="s1")
+    package = small_package()
+    package[schema.USERS][2][6] = "R002"  # the student ID as username: no account
+
+    job = send(admin_api, build_zip(package)).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    assert job["totals"]["error"] == 0, job
+    assert Student.objects.get(student_id="R001").user == account
+    assert Student.objects.get(student_id="R002").user is None
+    assert not User.objects.filter(username="R002").exists()
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("mteacher", "The SMS account “mteacher” has the role “Teacher”, not “Student”."),
+        ("MStudent", "SMS has the account “mstudent”, which differs from “MStudent” only in "
+                     "case; use the same username in the file."),
+        ("taken", "The SMS account “taken” belongs to the student S9."),
+    ],
+)  # fmt: skip
+def test_oneroster_import_student_username_of_an_unusable_account_is_a_row_error(
+    admin_api, username, message
+):
+    User.objects.create_user("mteacher", role=Role.TEACHER)
+    User.objects.create_user("mstudent", role=Role.STUDENT)
+    StudentFactory(student_id="S9", user=User.objects.create_user("taken", role=Role.STUDENT))
+    package = small_package()
+    package[schema.USERS][1][6] = username
+
+    job = send(admin_api, build_zip(package)).json()
+
+    errors = admin_api.get(f"/api/v1/imports/{job['id']}/").json()["errors"]
+    assert [(e["row"], e["field"], e["message"]) for e in errors if e["file"] == schema.USERS] == [
+        (2, "username", message)
+    ]
+    assert User.objects.count() == 4  # the admin and the three above
+
+
+def test_oneroster_import_teacher_username_of_a_student_account_is_a_row_error(admin_api):
+    User.objects.create_user("eleni", role=Role.STUDENT)
+
+    job = send(admin_api, build_zip(_users_package(TEACHER))).json()
+
+    errors = admin_api.get(f"/api/v1/imports/{job['id']}/").json()["errors"]
+    assert errors[0]["message"] == "The SMS account “eleni” has the role “Student”, not “Teacher”."
+    assert not User.objects.filter(role=Role.TEACHER).exists()
+
+
+def test_oneroster_import_new_records_keep_the_files_date_last_modified(admin_api):
+    student = StudentFactory(student_id="R002", email="r2@school.example.org")
+    package = small_package()
+    package[schema.USERS][1][2] = "2025-11-03T10:20:30.456Z"
+    package[schema.USERS][2][2] = "2025-11-03T10:20:30.456Z"
+    package[schema.COURSES][1][2] = "2999-01-01T00:00:00.000Z"  # the future: not believed
+    started = timezone.now()
+
+    job = send(admin_api, build_zip(package)).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
+
+    new = Student.objects.get(student_id="R001")
+    assert new.updated_at == dt.datetime(2025, 11, 3, 10, 20, 30, 456000, tzinfo=dt.UTC)
+    assert Student.objects.get(pk=student.pk).updated_at >= started  # changed now
+    assert started <= Course.objects.get().updated_at <= timezone.now()
 
 
 def test_oneroster_pages_offer_the_export_button_to_admins_only(client, admin_user, teacher_user):
@@ -472,14 +648,16 @@ def test_oneroster_import_teacher_enrollment_links_the_teacher_and_rollback_unli
     assert not school["networks"].teachers.exists()
 
 
-def test_oneroster_import_unknown_teacher_account_is_a_row_error(admin_api):
+def test_oneroster_import_unknown_teacher_of_a_class_gets_an_account_and_the_course(
+    admin_api, admin_user
+):
     make_school(students=1)
     data = download(admin_api)
-    _empty_school()
-    User.objects.filter(username="mteacher").delete()
+    _flush_school(keep=admin_user)
 
     job = send(admin_api, data).json()
+    admin_api.post(f"/api/v1/imports/{job['id']}/confirm/")
 
-    errors = admin_api.get(f"/api/v1/imports/{job['id']}/").json()["errors"]
-    assert {(e["file"], e["field"]) for e in errors} >= {("users.csv", "username")}
-    assert any("No teacher account “mteacher”" in e["message"] for e in errors)
+    teacher = User.objects.get(username="mteacher")
+    assert teacher.role == Role.TEACHER
+    assert list(Course.objects.get(course_code="NET101").teachers.all()) == [teacher]

@@ -101,7 +101,18 @@ class StudentAdmin(SoftDeleteAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ("student_id", "last_name", "first_name", "father_name")}),
+            (
+                None,
+                {
+                    "fields": (
+                        "student_id",
+                        "last_name",
+                        "first_name",
+                        "father_name",
+                        "date_of_birth",
+                    )
+                },
+            ),
             (_("Contact"), {"fields": ("email", "mobile_phone", "phone")}),
             (
                 _("Studies"),

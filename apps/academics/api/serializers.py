@@ -22,6 +22,7 @@ from apps.academics.models import (
     Student,
 )
 from apps.accounts.models import Role, User
+from sms.jsonsafe import JSONSerializerField
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -38,9 +39,9 @@ class StudentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Student
         fields = (
-            "id", "student_id", "first_name", "last_name", "full_name", "father_name", "email",
-            "mobile_phone", "phone", "study_year", "academic_year", "class_division",
-            "enrollment_date", "is_active", "notes", *TIMESTAMPS,
+            "id", "student_id", "first_name", "last_name", "full_name", "father_name",
+            "date_of_birth", "email", "mobile_phone", "phone", "study_year", "academic_year",
+            "class_division", "enrollment_date", "is_active", "notes", *TIMESTAMPS,
         )  # fmt: skip
         read_only_fields = TIMESTAMPS
         validators: list = []
@@ -62,6 +63,8 @@ class CourseSerializer(serializers.ModelSerializer):
     teachers = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.TEACHER), many=True, required=False
     )
+    # Parsed by the field itself when sent as a multipart or form field.
+    evaluation_rules = JSONSerializerField(required=False)
 
     class Meta:
         model = Course

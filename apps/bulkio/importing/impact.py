@@ -9,9 +9,10 @@ Three findings, each naming the rows of the file behind it:
   the students' stored rows with the file's new and changed values laid over them;
 * **likely duplicates** (students): a new student with the same surname, first name and
   father's name as a stored one (names compared as the registry matcher compares them:
-  accents, case and spacing ignored). Students have no date of birth, and an email is
-  unique, so the three names are what identifies a person here; an empty father's name
-  matches only an empty one.
+  accents, case and spacing ignored; an empty father's name matches only an empty one)
+  and, when both have a date of birth, the same date. Two different dates of birth are
+  two people; when either date is missing the row is still flagged, saying the dates
+  could not be compared.
 
 Only rows that will be written count (new and changed rows; never error rows).
 
@@ -26,6 +27,7 @@ the plan's shown rows so that every link of the preview lands on a row of its ta
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sys
 from collections import defaultdict
@@ -383,26 +385,46 @@ def _name_digest(last: str, first: str, father: str) -> bytes:
     return hashlib.blake2b(key.encode(), digest_size=16).digest()
 
 
+# A stored student is one int: the pk and the date of birth's ordinal (0: none) packed
+# together, ~30 bytes where a (pk, date) tuple takes ~100. date.max's ordinal < 2**22.
+_DAY_BITS = 22
+_DAY_MASK = (1 << _DAY_BITS) - 1
+
+
+def _pack(pk: int, born: dt.date | None) -> int:
+    return pk << _DAY_BITS | (born.toordinal() if born else 0)
+
+
 class _LikelyDuplicates:
     """The stored students are read once (streamed), kept as a digest of their three names
-    (~100 bytes a student); each new row of the file is then a dictionary look-up."""
+    mapped to their packed pk and date of birth (~130 bytes a student; the few students
+    who share all three names with another are kept as a list); each new row of the file
+    is then a dictionary look-up."""
 
     def __init__(self):
-        self.stored: dict[bytes, int] | None = None
-        self.found: list[tuple[RowPlan, int]] = []
+        self.stored: dict[bytes, int | list[int]] | None = None
+        # (row, pk of the stored student, whether the dates of birth were compared)
+        self.found: list[tuple[RowPlan, int, bool]] = []
         self.count = 0
 
     @property
     def rows(self) -> list[RowPlan]:
-        return [row for row, _pk in self.found]
+        return [row for row, _pk, _compared in self.found]
 
-    def _load(self) -> dict[bytes, int]:
-        stored: dict[bytes, int] = {}
+    def _load(self) -> dict[bytes, int | list[int]]:
+        stored: dict[bytes, int | list[int]] = {}
         students = Student.objects.order_by("pk").values_list(
-            "pk", "last_name", "first_name", "father_name"
+            "pk", "last_name", "first_name", "father_name", "date_of_birth"
         )
-        for pk, last, first, father in students.iterator(chunk_size=2000):
-            stored.setdefault(_name_digest(last, first, father), pk)
+        for pk, last, first, father, born in students.iterator(chunk_size=2000):
+            digest, packed = _name_digest(last, first, father), _pack(pk, born)
+            same_names = stored.get(digest)
+            if same_names is None:
+                stored[digest] = packed
+            elif isinstance(same_names, list):
+                same_names.append(packed)
+            else:
+                stored[digest] = [same_names, packed]
         return stored
 
     def observe(self, rows: list[RowPlan]) -> None:
@@ -415,21 +437,39 @@ class _LikelyDuplicates:
                 continue
             if self.stored is None:
                 self.stored = self._load()
-            pk = self.stored.get(_name_digest(last, first, values.get("father_name") or ""))
-            if pk is None:
+            same_names = self.stored.get(_name_digest(last, first, values.get("father_name") or ""))
+            match = same_names is not None and _match(same_names, values.get("date_of_birth"))
+            if not match:
                 continue
             self.count += 1
             if len(self.found) < LISTED:
-                self.found.append((_light(row), pk))
+                self.found.append((_light(row), *match))
 
     def result(self) -> tuple[list[dict], int]:
-        names = _names(pk for _row, pk in self.found)
+        names = _names(pk for _row, pk, _compared in self.found)
         listed = [
             {
                 "row": row.row,
                 "student_id": names.get(pk, ("", ""))[0],
                 "name": names.get(pk, ("", ""))[1],
+                "date_of_birth_compared": compared,
             }
-            for row, pk in self.found
+            for row, pk, compared in self.found
         ]
         return listed, self.count - len(listed)
+
+
+def _match(same_names: int | list[int], born) -> tuple[int, bool] | None:
+    """The stored student (of those with the row's names) the row most likely repeats, and
+    whether their dates of birth were compared: one born the same day first, else one whose
+    date (or the row's) is missing; None when every one of them was born on another day."""
+    day = born.toordinal() if isinstance(born, dt.date) else 0
+    uncompared = None
+    for packed in same_names if isinstance(same_names, list) else (same_names,):
+        pk, stored_day = packed >> _DAY_BITS, packed & _DAY_MASK
+        if day and stored_day:
+            if day == stored_day:
+                return pk, True
+        elif uncompared is None:
+            uncompared = pk
+    return None if uncompared is None else (uncompared, False)

@@ -24,6 +24,7 @@ from apps.bulkio.columns import (
     parse_int,
     parse_study_year,
 )
+from sms import jsonsafe
 
 
 def parse_text(text: str) -> str:
@@ -61,7 +62,9 @@ def parse_rules(text: str):
         return []
     if text[0] in "[{":
         try:
-            value = json.loads(text)
+            value = jsonsafe.loads(text)
+        except jsonsafe.JSONTooDeep as error:
+            raise CellError(str(error)) from None
         except ValueError:
             raise CellError(_("The evaluation rules are not valid JSON.")) from None
         return value
@@ -118,6 +121,7 @@ RESOURCES: dict[str, ResourceSpec] = {
             "last_name": parse_text,
             "email": parse_lower,
             "father_name": parse_text,
+            "date_of_birth": parse_date,
             "mobile_phone": parse_text,
             "phone": parse_text,
             "study_year": parse_study_year,
@@ -135,6 +139,7 @@ RESOURCES: dict[str, ResourceSpec] = {
             "last_name": "Papadopoulou",
             "email": "maria.papadopoulou@example.com",
             "father_name": "Georgios",
+            "date_of_birth": "2009-03-14",
             "mobile_phone": "+306912345678",
             "phone": "2101234567",
             "study_year": "1",

@@ -36,8 +36,10 @@ from apps.academics.models import (
     Student,
 )
 from apps.academics.services import course_set_teachers
+from apps.accounts.models import User
 from apps.bulkio.importing.values import to_json
 from apps.bulkio.models import ChangeAction, ImportChange, ImportJob
+from apps.bulkio.oneroster import accounts as oneroster_accounts
 
 
 @dataclass
@@ -232,6 +234,8 @@ def _revert(model, items, current, *, actor, reason: str, source: str, origin: s
     """The change records of one model → academics' batch undo of those rows."""
     if model is Course.teachers.through:
         return _unlink_teachers(items, current, actor=actor)
+    if model is User:  # accounts a OneRoster package created
+        return oneroster_accounts.remove_created(items, current)
     fields = _fields(model)
     remove: list[int] = []
     restore: dict[int, dict] = {}

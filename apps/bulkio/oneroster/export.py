@@ -4,7 +4,8 @@ Each file is written row by row into the zip as the rows come from the database
 (``values_list(...).iterator()``, a handful of queries for the whole school, none per
 row), and the zip's bytes are handed on as they are made, so memory stays flat however
 large the school. Text cells go through the exports' formula rule (``safe_cell``); dates
-are ISO, ``dateLastModified`` is the record's ``updated_at`` in UTC.
+are ISO, ``dateLastModified`` is the record's ``updated_at`` in UTC (a record an import
+created has its file's ``dateLastModified`` there, so a round trip gives the same cell).
 
 What is in it: the school (one org), one academic session per semester, students and
 teachers (users), courses and one class per course, enrollments (students' that are not

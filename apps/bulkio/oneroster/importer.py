@@ -6,9 +6,11 @@ enrollments (students) → enrollments, results → grades — validated by acad
 rules and written with the import's change log (``PlanWriter``), so confirm and rollback
 work as for any import. The others only resolve references: a session's title is a
 course's semester, a class is its course (SMS keeps one class per course), a category's
-title and a line item's title, dates and maximum are the grade's. Teachers are matched to
-the SMS accounts of the same username (SMS does not create accounts from files), and a
-teacher's enrollment in a class makes them a teacher of the course.
+title and a line item's title, dates and maximum are the grade's. Teachers, and students
+whose username is not their student ID, are matched to the SMS accounts of the same
+username, and get one (that cannot sign in yet) when SMS has none (``accounts``); a
+teacher's enrollment in a class makes them a teacher of the course. A record the package
+creates keeps its row's ``dateLastModified`` as its last change (``modified``).
 
 Every file is written as it is planned, so a later file validates against what the earlier
 ones wrote; the preview does the same inside a transaction it then rolls back. Rows match
@@ -31,13 +33,15 @@ from django.utils.translation import gettext_lazy
 
 from apps.academics.batch import ERROR, NEW, SKIP, UPDATE, FieldRules, validate_rows, value_fields
 from apps.academics.models import Course, Enrollment, EnrollmentStatus, Grade, Student
-from apps.accounts.models import Role, User
+from apps.accounts.models import Role
 from apps.bulkio.columns import CellError, parse_bool, parse_date, parse_decimal
 from apps.bulkio.importing.apply import PlanWriter
 from apps.bulkio.importing.plan import PLAN_BATCH_ROWS, RowPlan
 from apps.bulkio.importing.values import unescape_formula
 from apps.bulkio.models import ImportJob
 from apps.bulkio.oneroster import schema
+from apps.bulkio.oneroster.accounts import Accounts
+from apps.bulkio.oneroster.modified import keep_file_times, parse_modified
 from apps.bulkio.oneroster.package import Package
 from apps.bulkio.oneroster.references import References, stored_id
 from apps.bulkio.oneroster.report import FileReport, PackagePlan
@@ -51,6 +55,7 @@ COLUMNS: dict[type, dict[str, str]] = {
     Student: {
         "student_id": "identifier", "first_name": "givenName", "last_name": "familyName",
         "email": "email", "mobile_phone": "sms", "phone": "phone", "is_active": "enabledUser",
+        "user_id": "username",
     },
     Course: {"course_code": "courseCode", "course_name": "title", "semester": "termSourcedIds"},
     Enrollment: {
@@ -118,6 +123,8 @@ class _Run(References):
         self.claimed_emails: dict[str, str] = {}
         self.now = timezone.now()
         self.teaching = TeacherLinks()
+        self.accounts = Accounts(job=job)
+        self.stamps: dict[int, object] = {}  # the batch's rows' dateLastModified, by row
         # Students (by sourcedId) and courses (by code) this package removes.
         self.removed: set[str] = set()
 
@@ -138,12 +145,14 @@ class _Run(References):
             self.plan.files.append(report)
             rows = list(_records(table))
             for start in range(0, len(rows), PLAN_BATCH_ROWS):
+                self.stamps.clear()
                 batch = handlers[name](report, rows[start : start + PLAN_BATCH_ROWS])
                 self.plan.keep(report, batch)
                 if self.abort and report.totals[ERROR]:
                     raise self.abort()
             if name == schema.ENROLLMENTS:
                 self.plan.counts[NEW] += self.teaching.write(job=self.job, actor=self.actor)
+        self.plan.counts[NEW] += self.accounts.created
         for writer in self.writers.values():
             self.plan.counts[NEW] += writer.counts[NEW]
             self.plan.counts[UPDATE] += writer.counts[UPDATE]
@@ -156,6 +165,9 @@ class _Run(References):
         row = RowPlan(row=number, raw={"file": report.name, "sourcedId": sourced,
                                        "record": record}, values={})  # fmt: skip
         row.action = SKIP
+        stamp = parse_modified(cells.get("dateLastModified", ""))
+        if stamp is not None:
+            self.stamps[number] = stamp
         if not sourced:
             row.errors.append(("sourcedId", _("Every row needs a sourcedId.")))
         status = cells.get("status", "").lower()
@@ -257,7 +269,7 @@ class _Run(References):
 
     # --- Files that write SMS records --------------------------------------------------------
     def _users(self, report, records):
-        rows, students = [], []
+        rows, students, teachers = [], [], []
         for number, cells in records:
             role = cells.get("role", "").lower()
             name = f"{cells.get('givenName', '')} {cells.get('familyName', '')}".strip()
@@ -267,11 +279,21 @@ class _Run(References):
                 continue
             if role == "student":
                 row.values = self._student_values(row, cells)
-                students.append(row)
+                students.append((row, cells))
             elif role == "teacher":
-                self._teacher(row, cells)
-        self._validate_and_write(Student, report, students)
-        for row in students:
+                teachers.append((row, cells))
+        stored = self.accounts.lookup(cells.get("username", "") for _row, cells in
+                                      [*teachers, *students])  # fmt: skip
+        for row, cells in teachers:
+            self._teacher(row, cells, stored)
+        self.accounts.create(report)
+        self._validate_and_write(
+            Student,
+            report,
+            [row for row, _cells in students],
+            prepare=lambda: self.accounts.link_students(students, stored, report),
+        )
+        for row, _cells in students:
             if row.action != ERROR:
                 self.students[row.raw["sourcedId"]] = row.values["student_id"]
                 if "deleted_at" in row.values:
@@ -298,19 +320,19 @@ class _Run(References):
             values["deleted_at"] = self.now
         return values
 
-    def _teacher(self, row: RowPlan, cells: dict) -> None:
-        username = cells.get("username", "")
-        accounts = self._from_sms(
-            "accounts", lambda: {u.username: u for u in User.objects.filter(role=Role.TEACHER)}
-        )
-        user = accounts.get(username)
-        if user is None:
-            row.errors.append(
-                ("username", _("No teacher account “%(name)s” in SMS. SMS does not create "
-                               "accounts from a file: create it first.") % {"name": username[:150]})
-            )  # fmt: skip
-            row.action = ERROR
+    def _teacher(self, row: RowPlan, cells: dict, stored: dict) -> None:
+        """The teacher's SMS account, or one planned for them (never changed from a file)."""
+        username = cells.get("username", "").strip()
+        user = self.accounts.find(row, username, Role.TEACHER, stored) if username else None
+        if row.errors:
             return
+        if user is None:
+            if cells.get("status", "").lower() == schema.TO_BE_DELETED:
+                return  # no account to leave alone
+            user = self.accounts.plan(row, cells, Role.TEACHER)
+            if user is None:
+                return
+            row.action = NEW
         self.teachers[cells["sourcedId"]] = user
 
     def _courses(self, report, records):
@@ -436,7 +458,10 @@ class _Run(References):
         return rows
 
     # --- Validation and writing ---------------------------------------------------------------
-    def _validate_and_write(self, model, report: FileReport, rows: list[RowPlan]) -> None:
+    def _validate_and_write(
+        self, model, report: FileReport, rows: list[RowPlan], *, prepare=None
+    ) -> None:
+        """``prepare``: called once the rows are validated, before they are written."""
         if not rows:
             return
         self._match_sourced_ids(model, rows)
@@ -446,6 +471,8 @@ class _Run(References):
             row.errors = [(columns.get(name, name), message) for name, message in row.errors]
             if row.errors:
                 row.action = ERROR
+        if prepare is not None:
+            prepare()
         if self.abort and any(row.errors for row in rows):
             raise self.abort()
         writer = self.writers.get(model)
@@ -455,6 +482,13 @@ class _Run(References):
             )
         present = [*columns, "sourced_id"]
         writer.write(SimpleNamespace(present=present), rows)
+        stamps = [
+            (row.attrs["sourced_id"], self.stamps[row.row])
+            for row in rows
+            if row.action == NEW and row.row in self.stamps
+        ]
+        if stamps:
+            keep_file_times(model, stamps, now=self.now)
 
     def _match_sourced_ids(self, model, rows: list[RowPlan]) -> None:
         """A sourcedId SMS already has must be the same record: same key, still there.

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import ngettext
 
 from apps.academics.batch import ERROR, NEW, SKIP, UPDATE
+from apps.accounts.models import Role
 from apps.bulkio.importing.plan import RowPlan
 
 ERRORS_CAP = 10_000
@@ -21,6 +23,31 @@ class FileReport:
         default_factory=lambda: dict.fromkeys((NEW, UPDATE, SKIP, ERROR), 0)
     )
     rows: int = 0
+    accounts: dict[str, int] = field(default_factory=dict)  # role → accounts created
+
+    def entry(self) -> dict:
+        """The file as the preview lists it; users.csv also says which accounts it makes."""
+        found = {"name": self.name, "mode": self.mode, "rows": self.rows, "totals": self.totals}
+        if self.accounts:
+            found["accounts"] = dict(self.accounts)
+            found["notes"] = [_account_note(role, count) for role, count in self.accounts.items()]
+        return found
+
+
+def _account_note(role: str, count: int) -> str:
+    if role == Role.TEACHER:
+        text = ngettext(
+            "%(count)s teacher account to create",
+            "%(count)s teacher accounts to create",
+            count,
+        )
+    else:
+        text = ngettext(
+            "%(count)s student account to create",
+            "%(count)s student accounts to create",
+            count,
+        )
+    return text % {"count": count}
 
 
 @dataclass
@@ -73,10 +100,7 @@ class PackagePlan:
         return {
             "columns": ["file", "sourcedId", "record"],
             "ignored_columns": [],
-            "files": [
-                {"name": r.name, "mode": r.mode, "rows": r.rows, "totals": r.totals}
-                for r in self.files
-            ],
+            "files": [report.entry() for report in self.files],
             "rows": self.shown,
             "rows_truncated": len(self.shown) < self.row_count,
             "errors": self.errors,
