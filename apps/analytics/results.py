@@ -37,6 +37,7 @@ from apps.analytics.rollups import (
     select_statement,
     write_rollups,
 )
+from sms import sqlite
 
 BATCH_SIZE = 1000
 ID_CHUNK = 2000
@@ -281,6 +282,9 @@ def rebuild_results(
         with transaction.atomic():
             _write_slots(chunk)
     timings.seconds["courses"] = time.perf_counter() - started
+    sqlite.refresh_statistics(
+        (EnrollmentResult, StudentResult, AttendanceSlot, GradeBucket, *ALL_TABLES)
+    )
     return timings
 
 

@@ -42,7 +42,7 @@ from apps.academics.models import (
     Student,
 )
 from apps.accounts.models import Role, User
-from sms.sqlite import sqlite_pragmas
+from sms.sqlite import refresh_statistics, sqlite_pragmas
 
 BATCH_SIZE = 5_000
 PROGRESS_EVERY = 500_000
@@ -100,6 +100,8 @@ def write_dataset(dataset: DemoDataset, *, report: Report = lambda line: None) -
         for table, model, fields, rows in tables:
             progress = _progress(report, table, counts[table])
             timed(table, _insert_rows, model, fields, rows(student_pks, course_pks, now), progress)
+        if connection.vendor == "sqlite":  # on PostgreSQL ``copying`` analyses what it loads
+            refresh_statistics([Student, Course, *(model for _, model, _, _ in tables)])
         # Written in bulk, past the models: announce it once, so that what keeps figures
         # (the stored analytics) rebuilds everything when this commits. Seeds tell nobody.
         changes.record_change(kinds=changes.KINDS, everything=True, source="seed")
