@@ -37,9 +37,9 @@ from django.db.migrations.executor import MigrationExecutor
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 # Tables whose rows `migrate` writes itself: a database with rows only there is empty.
-MIGRATE_TABLES = frozenset(
-    {"django_migrations", "django_content_type", "auth_permission", "sqlite_sequence"}
-)
+# So are SQLite's own tables (``sqlite_sequence``, the planner's ``sqlite_stat1``).
+MIGRATE_TABLES = frozenset({"django_migrations", "django_content_type", "auth_permission"})
+ENGINE_TABLE_PREFIX = "sqlite_"
 COPY_CHUNK = 1 << 20
 
 
@@ -115,7 +115,8 @@ def tables_with_rows(*, using: str = "default") -> list[str]:
     quote = connection.ops.quote_name
     filled = []
     with connection.cursor() as cursor:
-        for table in sorted(set(connection.introspection.table_names(cursor)) - MIGRATE_TABLES):
+        tables = set(connection.introspection.table_names(cursor)) - MIGRATE_TABLES
+        for table in sorted(t for t in tables if not t.startswith(ENGINE_TABLE_PREFIX)):
             cursor.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")  # noqa: S608 - own names
             if cursor.fetchone():
                 filled.append(table)
