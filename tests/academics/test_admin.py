@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from apps.academics.admin_forms import CourseAdminForm
 from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
+from tests.academics.admin_forms import student_admin_form
 from tests.factories import (
     AttendanceFactory,
     CourseFactory,
@@ -34,31 +35,6 @@ def _changelist_queries(client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200
     return len(queries)
-
-
-def _student_form(**overrides) -> dict:
-    data = {
-        "student_id": "S-900",
-        "last_name": "Papadopoulou",
-        "first_name": "Eleni",
-        "father_name": "",
-        "email": "eleni@example.org",
-        "mobile_phone": "",
-        "phone": "",
-        "study_year": "1",
-        "academic_year": "2025-2026",
-        "class_division": "A1",
-        "enrollment_date": "2025-09-15",
-        "is_active": "on",
-        "user": "",
-        "health_issue": "",
-        "notes": "",
-        "enrollments-TOTAL_FORMS": "0",
-        "enrollments-INITIAL_FORMS": "0",
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return data
 
 
 def _course_form(**overrides) -> dict:
@@ -124,7 +100,7 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_client, model_name
 
 def test_student_admin_add_records_history_with_the_admin(admin_client, admin_user):
     response = admin_client.post(
-        reverse("admin:academics_student_add"), _student_form(phone="210 123 4567")
+        reverse("admin:academics_student_add"), student_admin_form(phone="210 123 4567")
     )
 
     assert response.status_code == 302
@@ -139,7 +115,7 @@ def test_student_history_page_names_the_user_who_changed_it(admin_client, admin_
     student = StudentFactory()
     admin_client.post(
         reverse("admin:academics_student_change", args=[student.pk]),
-        _student_form(student_id=student.student_id, email=student.email, class_division="B2"),
+        student_admin_form(student_id=student.student_id, email=student.email, class_division="B2"),
     )
 
     response = admin_client.get(reverse("admin:academics_student_history", args=[student.pk]))
@@ -233,7 +209,9 @@ def test_course_admin_form_refuses_deeply_nested_rules():
     ],
 )
 def test_student_admin_invalid_values_show_form_error(admin_client, overrides, message):
-    response = admin_client.post(reverse("admin:academics_student_add"), _student_form(**overrides))
+    response = admin_client.post(
+        reverse("admin:academics_student_add"), student_admin_form(**overrides)
+    )
 
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -243,7 +221,7 @@ def test_student_admin_invalid_values_show_form_error(admin_client, overrides, m
 def test_student_admin_duplicate_student_id_shows_form_error(admin_client):
     StudentFactory(student_id="S-900")
 
-    response = admin_client.post(reverse("admin:academics_student_add"), _student_form())
+    response = admin_client.post(reverse("admin:academics_student_add"), student_admin_form())
 
     assert response.status_code == 200
     assert "A student with this student ID already exists." in response.content.decode()
@@ -515,7 +493,7 @@ def test_student_revert_from_history_goes_through_service(admin_client, admin_us
 
     response = admin_client.post(
         reverse("admin:academics_student_simple_history", args=[student.pk, first_version.pk]),
-        _student_form(student_id=student.student_id, email=student.email, class_division="A1"),
+        student_admin_form(student_id=student.student_id, email=student.email, class_division="A1"),
     )
 
     assert response.status_code == 302

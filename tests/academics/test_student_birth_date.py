@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.academics.models import Student
+from tests.academics.admin_forms import student_admin_form
 from tests.api.conftest import School, client_for, make_side
 from tests.factories import AdminFactory
 
@@ -90,38 +91,12 @@ def test_student_date_of_birth_is_seen_within_each_role_scope_as_before(school):
 
 
 # --- Admin ------------------------------------------------------------------------------------
-def _admin_form(**overrides) -> dict:
-    data = {
-        "student_id": "S-900",
-        "last_name": "Papadopoulou",
-        "first_name": "Eleni",
-        "father_name": "",
-        "date_of_birth": "2009-03-14",
-        "email": "eleni@example.org",
-        "mobile_phone": "",
-        "phone": "",
-        "study_year": "1",
-        "academic_year": "2025-2026",
-        "class_division": "A1",
-        "enrollment_date": "2025-09-15",
-        "is_active": "on",
-        "user": "",
-        "health_issue": "",
-        "notes": "",
-        "enrollments-TOTAL_FORMS": "0",
-        "enrollments-INITIAL_FORMS": "0",
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_student_admin_saves_the_date_of_birth_and_refuses_one_before_1900(client, admin_user):
     client.force_login(admin_user)
     url = reverse("admin:academics_student_add")
 
-    refused = client.post(url, _admin_form(date_of_birth="1850-01-01"))
-    saved = client.post(url, _admin_form())
+    refused = client.post(url, student_admin_form(date_of_birth="1850-01-01"))
+    saved = client.post(url, student_admin_form(date_of_birth="2009-03-14"))
 
     assert refused.status_code == 200
     assert "The date of birth cannot be before 1900-01-01." in refused.content.decode()

@@ -9,8 +9,34 @@ from __future__ import annotations
 
 import io
 import struct
+import tracemalloc
 import zipfile
 import zlib
+from collections.abc import Callable
+
+from apps.bulkio.reading import FileRejected
+
+
+def traced(read: Callable[[], object]) -> tuple[object, int]:
+    """(what ``read`` returned, or the refusal it raised; peak bytes allocated meanwhile)."""
+    tracemalloc.start()
+    try:
+        outcome = read()
+    except FileRejected as refusal:
+        outcome = refusal
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return outcome, peak
+
+
+def assert_refused(outcome, message: str) -> None:
+    """Refused, naming ``message``, in one short sentence (maybe with a hint)."""
+    assert isinstance(outcome, FileRejected), outcome
+    text = str(outcome)
+    assert message in text, text
+    assert len(text) < 200 and text.count(". ") <= 1
+
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'

@@ -12,7 +12,6 @@ import codecs
 import csv
 import io
 import os
-import tracemalloc
 import zipfile
 from unittest import mock
 
@@ -35,22 +34,10 @@ MEMORY_BUDGET = 100 * MB
 
 def read_measured(data: bytes, name: str, **limits) -> tuple[Table | FileRejected, int]:
     """(the table or the refusal, peak bytes allocated while reading)."""
-    tracemalloc.start()
-    try:
-        outcome = read_table(data, name, **{**UPLOAD, **limits})
-    except FileRejected as refusal:
-        outcome = refusal
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return outcome, peak
+    return hostile.traced(lambda: read_table(data, name, **{**UPLOAD, **limits}))
 
 
-def assert_refused(outcome, message: str) -> None:
-    assert isinstance(outcome, FileRejected), outcome
-    text = str(outcome)
-    assert message in text
-    assert len(text) < 200 and text.count(". ") <= 1  # one short sentence, maybe a hint
+assert_refused = hostile.assert_refused
 
 
 @pytest.fixture(scope="module")

@@ -33,93 +33,17 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
-                    model_name="attendanceday",
-                    name="course",
+                    model_name=table.removeprefix("analytics_"),
+                    name=column.removesuffix("_id"),
                     field=models.ForeignKey(
                         db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="+",
-                        to="academics.course",
+                        to=f"academics.{column.removesuffix('_id')}",
                     ),
-                ),
-                migrations.AlterField(
-                    model_name="attendanceday",
-                    name="student",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.student",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="dailyperformanceday",
-                    name="course",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.course",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="dailyperformanceday",
-                    name="student",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.student",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="gradeday",
-                    name="course",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.course",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="gradeday",
-                    name="student",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.student",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="trendsegment",
-                    name="course",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.course",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="trendsegment",
-                    name="student",
-                    field=models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="academics.student",
-                    ),
-                ),
+                )
+                for table, column, _name in SINGLE_COLUMN_INDEXES
             ],
             database_operations=[
                 migrations.RunSQL(
