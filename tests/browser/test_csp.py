@@ -299,10 +299,14 @@ def test_csp_interactions_work_under_the_policy(site, chromium_browser):
     assert watched.visit("/courses/{course}/attendance/") == []
     page.locator("button.status-btn", has_text="Late").first.click()
     settle_htmx(page)
-    page.select_option("select[name=language]", "el")
-    page.wait_for_function("() => document.documentElement.lang === 'el'")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    # Each switch is a navigation; the next one may only start once the new page's
+    # deferred app.js has bound the select (the html lang is set before it runs).
+    with page.expect_navigation(wait_until="load"):
+        page.select_option("select[name=language]", "el")
+    assert page.evaluate("document.documentElement.lang") == "el"
+    with page.expect_navigation(wait_until="load"):
+        page.select_option("select[name=language]", "en")
+    assert page.evaluate("document.documentElement.lang") == "en"
     found = [*watched.errors, *page.evaluate("window.__cspViolations || []")]
 
     watched.close()
