@@ -75,17 +75,29 @@ missing_packages() {
 # Install the missing Debian packages among the arguments. Returns non-zero when some are
 # missing and cannot be installed here (not root, or no apt-get).
 apt_install_missing() {
-    local missing
+    local missing status=0 policy=/usr/sbin/policy-rc.d own_policy=0
     mapfile -t missing < <(missing_packages "$@")
     [[ ${#missing[@]} -eq 0 ]] && return 0
     if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
         warn "missing system packages: ${missing[*]} (install them as root with apt-get)"
         return 1
     fi
+    # While apt-get runs, a policy-rc.d (unless the machine has one) keeps Debian from
+    # starting the packages' own services: nginx would take port 80, PostgreSQL 5432.
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+    fi
     log "Installing system packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    {
+        apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+            apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+                "${missing[@]}" >/dev/null
+    } || status=$?
+    ((own_policy)) && rm -f "$policy"
+    return "$status"
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.

@@ -30,10 +30,9 @@ PASSTHROUGH='^(EMAIL_[A-Z_]*|SMS_[A-Z0-9_]*|SENTRY_[A-Z_]*|DEFAULT_FROM_EMAIL|SE
 
 # --- Packages -----------------------------------------------------------------------------
 
-# Install what is missing with apt-get. While it runs, a policy-rc.d (unless the machine
-# has one) keeps Debian from starting the packages' own services: nginx would take port 80.
+# Install what is missing with apt-get (the packages' own services are not started).
 stage_install_packages() {
-    local missing status=0 policy=/usr/sbin/policy-rc.d own_policy=0
+    local missing
     mapfile -t missing < <(missing_packages "${STAGE_PACKAGES[@]}" "${STAGE_PDF_PACKAGES[@]}")
     ((${#missing[@]} == 0)) && return 0
     if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
@@ -42,20 +41,7 @@ stage_install_packages() {
         warn "PDF exports need: ${STAGE_PDF_PACKAGES[*]}"
         return 0
     fi
-    if [[ ! -e "$policy" ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        own_policy=1
-    fi
-    log "Installing system packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    {
-        apt-get -o DPkg::Lock::Timeout=300 update -qq &&
-            apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
-                "${missing[@]}" >/dev/null
-    } || status=$?
-    ((own_policy)) && rm -f "$policy"
-    ((status == 0)) || die "apt-get could not install: ${missing[*]}"
+    apt_install_missing "${missing[@]}" || die "apt-get could not install: ${missing[*]}"
 }
 
 # --- Files and secrets --------------------------------------------------------------------
