@@ -55,13 +55,41 @@ def page(request, transactional_db, browser, live_server):
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.base_url = live_server.url
+    in_flight = _track_requests(page)
     yield page
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    _wait_for_requests(page, in_flight)
     context.close()
+
+
+def _track_requests(page) -> set:
+    """The page's requests that have not had their whole answer yet."""
+    in_flight: set = set()
+
+    def started(request) -> None:
+        in_flight.add(request)
+
+    def ended(request) -> None:
+        in_flight.discard(request)
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    return in_flight
+
+
+def _wait_for_requests(page, in_flight: set, seconds: float = 10) -> None:
+    """Let requests the test did not wait for finish (a card loaded after the page, the
+    last htmx swap): closing the tab does not stop the live server's view, which held a
+    table the flush then could not clear ("database table is locked")."""
+    for _ in range(int(seconds / 0.05)):
+        if not in_flight:
+            return
+        page.wait_for_timeout(50)
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:
