@@ -73,3 +73,19 @@ def test_changelog_and_release_notes_exist_for_the_version():
     assert re.search(rf"^## \[{re.escape(VERSION)}\] - \d{{4}}-\d{{2}}-\d{{2}}$", changelog, re.M)
     assert f"[{VERSION}]: " in changelog  # the link reference under the heading
     assert (root / "docs" / "releases" / f"{VERSION}.md").is_file()
+
+
+def test_upgrade_guide_names_every_migration_of_the_release():
+    """An operator plans an upgrade and a rollback from the guide's table of migrations:
+    a migration missing from it is a step they cannot see coming."""
+    root = Path(settings.BASE_DIR)
+    guide = (root / "docs" / "upgrading.md").read_text(encoding="utf-8")
+    migrations = sorted(
+        f"{path.parent.parent.name} {path.stem}"
+        for path in (root / "apps").glob("*/migrations/0*.py")
+    )
+
+    missing = [name for name in migrations if f"`{name.split()[1]}`" not in guide]
+
+    assert migrations, "no migrations found"
+    assert missing == []
