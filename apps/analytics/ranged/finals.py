@@ -38,6 +38,24 @@ class Final:
     def letter_grade(self) -> str | None:
         return grading.letter_grade(self.final_grade)
 
+    # What a student's standing and the lists read of a ``CourseResult``: a ``Final``
+    # stands in for one wherever no breakdown or longest absence run is shown.
+    @property
+    def gpa(self) -> Decimal | None:
+        return grading.gpa_points(self.final_grade)
+
+    @property
+    def attendance_counts(self) -> grading.AttendanceCounts:
+        return self.attendance
+
+    @property
+    def attendance_rate(self) -> Decimal | None:
+        return grading.round2(grading.unrounded_attendance_rate(self.attendance))
+
+    @property
+    def unexcused_absences(self) -> int:
+        return self.attendance.absent
+
 
 def _course_rules(pairs: list[Pair]) -> dict[int, CourseRules]:
     rows = (

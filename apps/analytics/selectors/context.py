@@ -164,12 +164,27 @@ class AnalyticsContext:
         return ranged.summaries(**self._engine_arguments(), results=self.course_results)
 
     @cached_property
+    def standings(self) -> dict:
+        """Every student summary in scope as the student list shows it (averages, GPA,
+        attendance, trend, risk), built on ``finals``: no breakdown or absence run is read
+        or computed. Its courses are ``ranged.Final`` rows, not ``CourseResult`` objects."""
+        if self.live:
+            return self.summaries
+        return ranged.summaries(**self._engine_arguments(), results=self.finals)
+
+    @cached_property
+    def finals(self) -> dict:
+        """Each enrollment's final grade and attendance counts in scope (``ranged.Final``)."""
+        return ranged.final_grades(**self._engine_arguments())
+
+    @cached_property
     def final_results(self) -> list:
-        """Every enrollment's final grade and letter in scope (what the dashboard shows):
-        stored rows without dates, else only the final grades of the daily rollups."""
+        """Every enrollment's final grade, letter and attendance in scope (what the
+        dashboard and the course reports show): stored rows without dates, else only the
+        final grades and attendance counts of the daily rollups."""
         if self.stored or self.live:
             return self.results
-        return list(ranged.final_grades(**self._engine_arguments()).values())
+        return list(self.finals.values())
 
     @cached_property
     def attendance_results(self) -> list:
@@ -193,7 +208,7 @@ class AnalyticsContext:
     @cached_property
     def _finals_for_risk(self) -> list:
         if self.stored:  # the stored rows lack the attendance counts: read them with finals
-            return list(ranged.final_grades(**self._engine_arguments()).values())
+            return list(self.finals.values())
         return self.final_results
 
     @cached_property
@@ -227,9 +242,12 @@ class AnalyticsContext:
         return {row["id"]: row for row in rows}
 
     def risk_level(self, student_id: int) -> str | None:
+        """The risk level of a student with an enrollment in scope."""
         if self.stored_students:
             return self.stored_risk.get(student_id)
-        return field(field(self.summaries.get(student_id), "risk"), "level")
+        if self.live:
+            return field(field(self.summaries.get(student_id), "risk"), "level")
+        return self.risk_levels.get(student_id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ def _course_attendance(context: AnalyticsContext) -> dict[int, float | None]:
 
 def _results_by_course(context: AnalyticsContext) -> dict[int, list]:
     grouped: dict[int, list] = defaultdict(list)
-    for result in context.results:
+    for result in context.final_results:
         grouped[result.course_id].append(result)
     return grouped
 

@@ -112,7 +112,7 @@ def students(context: AnalyticsContext) -> dict:
         rows = _stored_student_rows(context)
     else:
         rows = [
-            _student_row(student, context.summaries.get(pk))
+            _student_row(student, context.standings.get(pk))
             for pk, student in context.students.items()
         ]
     return {"generated_at": context.generated_at.isoformat(), "results": add_percentiles(rows)}
