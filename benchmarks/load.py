@@ -10,7 +10,9 @@ one listening socket as the run command does (``sms.runstack.web_specs``), waits
 it answers, then runs locust
 headless once per phase with ``--csv var/load/<scenario>-<phase>``. ``cold`` first
 empties the Redis database in ``REDIS_URL`` (the analytics response cache, its
-generation counter and the throttle counters); ``warm`` requests every analytics view
+generation counter and the throttle counters); ``deploy`` does the same and, as a Celery
+worker starting beside the web processes does, warms the default views
+(``apps/analytics/warming.py``) while the users arrive; ``warm`` requests every analytics view
 the simulated accounts use once, one after another, unmeasured by locust; ``steady``
 runs on whatever the previous phases left cached. After each phase it prints, per
 request name and in aggregate, the request count, failures and p50/p95/p99/max in ms,
@@ -150,11 +152,29 @@ def warm_up(host: str) -> bool:
     return done.returncode == 0
 
 
+WARMING = (
+    "import django; django.setup(); "
+    "from apps.analytics.warming import warm_common_figures; "
+    "report = warm_common_figures(); "
+    "print(f'warming: {report.views} users in {report.seconds:.1f} s', flush=True)"
+)
+
+
+def start_warming(args) -> subprocess.Popen:
+    """The warming a starting worker queues (``analytics.warm_figures``), in its own process."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WARMING], cwd=ROOT, env=server_env(args), text=True
+    )
+
+
 def run_phase(args, phase: str, host: str, servers: list[subprocess.Popen]) -> bool:
     if phase == "warm":
         return warm_up(host)
-    if phase == "cold":
+    warming = None
+    if phase in ("cold", "deploy"):
         flush_redis(os.environ["REDIS_URL"])
+    if phase == "deploy":
+        warming = start_warming(args)
     prefix = ROOT / "var" / "load" / f"{args.scenario}-{phase}"
     prefix.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -188,6 +208,8 @@ def run_phase(args, phase: str, host: str, servers: list[subprocess.Popen]) -> b
     locust = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     sampler.done.set()
     elapsed = time.monotonic() - started
+    if warming is not None and warming.wait() != 0:
+        raise SystemExit(f"the warming exited with code {warming.returncode}")
     cpu_after = cpu_seconds(pids)
     if locust.returncode not in (0, 1):  # 1: some requests failed, still a result
         print(locust.stdout[-3000:], locust.stderr[-3000:], sep="\n")
@@ -266,7 +288,9 @@ def stop_servers(servers: list[subprocess.Popen]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="api")
-    parser.add_argument("--phases", default="cold,steady", help="cold, warm, steady, in order")
+    parser.add_argument(
+        "--phases", default="cold,steady", help="cold, deploy, warm, steady, in order"
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--run-time", default="75s")
@@ -281,8 +305,8 @@ def main() -> int:
         if not os.environ.get(name):
             parser.error(f"set {name} (the benchmark runs on PostgreSQL and Redis)")
     phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
-    if any(phase not in ("cold", "warm", "steady") for phase in phases):
-        parser.error("phases are cold, warm and steady")
+    if any(phase not in ("cold", "deploy", "warm", "steady") for phase in phases):
+        parser.error("phases are cold, deploy, warm and steady")
     if args.web_processes < 1:
         parser.error("--web-processes must be at least 1")
 

@@ -11,6 +11,7 @@ from apps.analytics.warming import users_to_warm, warm_common_figures
 from tests.factories import AdminFactory, TeacherFactory
 
 DASHBOARD = "/api/v1/analytics/dashboard/"
+COMPARED = DASHBOARD + "?compare=previous"
 
 
 def _queries_for(client, user, url: str) -> int:
@@ -30,6 +31,17 @@ def test_warming_serves_a_teachers_first_dashboard_from_the_cache(school, client
 
     assert first_after_warming < cold
     assert first_after_warming == _queries_for(client, school.teacher, DASHBOARD)
+
+
+def test_warming_also_serves_the_cards_comparison_with_last_month(school, client):
+    cold = _queries_for(client, school.teacher, COMPARED)
+    caching.bump_generation()
+    warm_common_figures()
+
+    first_after_warming = _queries_for(client, school.teacher, COMPARED)
+
+    assert first_after_warming < cold
+    assert first_after_warming == _queries_for(client, school.teacher, COMPARED)
 
 
 def test_warming_covers_one_admin_and_the_most_recently_active_teachers(db):
