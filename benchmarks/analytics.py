@@ -121,8 +121,9 @@ def filter_sets(user) -> dict[str, dict]:
     wednesday = middle - dt.timedelta(days=middle.weekday()) + dt.timedelta(days=2)
     courses = scoping.courses_for(user).order_by("pk")
     course = courses.first()
-    students = scoping.students_for(user).exclude(class_division="")
-    division = students.values_list("class_division", flat=True).first() or ""
+    # The class of the student whose report is timed, so that it stays in the filter.
+    student = report_student(user)
+    division = student.class_division if student else ""
     return {
         "none": {},
         "from": {"date_from": wednesday.isoformat()},
@@ -137,9 +138,15 @@ def filter_sets(user) -> dict[str, dict]:
     }
 
 
+def report_student(user):
+    """The student whose report is timed: the first in scope with a class, if any."""
+    students = scoping.students_for(user).order_by("pk")
+    return students.exclude(class_division="").first() or students.first()
+
+
 def endpoints_for(user, role: str) -> dict[str, tuple]:
     base = "/api/v1/analytics/"
-    student = scoping.students_for(user).order_by("pk").first()
+    student = report_student(user)
     if role == "student":
         return {"student": (base + f"students/{student.pk}/", {})} if student else {}
     course = scoping.courses_for(user).order_by("pk").first()

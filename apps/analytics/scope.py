@@ -92,11 +92,14 @@ class AnalyticsScope:
 
     @property
     def students_follow_from_courses(self) -> bool:
-        """A teacher's students without a student filter are exactly those counted in
-        the scope's courses: a counted row of those courses needs no student test."""
+        """A teacher's students, or an administrator's under a course or semester filter,
+        without a student filter are exactly those counted in the scope's courses: a
+        counted row of those courses needs no student test. (The test as a subquery made
+        PostgreSQL join every student in scope to every course in scope: a semester's
+        dashboard spent 1.2 s in three reads of the stored results.)"""
         filters = self.filters
         return (
-            scoping.role_of(self.user) == Role.TEACHER
+            scoping.role_of(self.user) in (Role.TEACHER, Role.ADMIN)
             and self.focus_course is None
             and not (filters.students or filters.class_division or filters.study_year)
         )

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.academics import services
+from apps.academics import grading, services
 from apps.analytics import ranged, results
 from apps.analytics.models import AttendanceDay, GradeDay, TrendSegment
 
@@ -147,3 +147,55 @@ def test_ranged_attendance_counts_of_one_course_or_class_read_the_daily_rollups(
 
     assert response.status_code == 200
     assert not [q["sql"] for q in queries if 'FROM "academics_attendance"' in q["sql"]]
+
+
+def _students_report(user, **params) -> dict:
+    response = _client(user).get(reverse("analytics-api:students"), params)
+    assert response.status_code == 200
+    return {row["student_id"]: row for row in response.json()["results"]}
+
+
+def test_trend_over_courses_taken_side_by_side_reads_day_segments_not_rows(school, admin_user):
+    """Ana's mathematics (1 October to 1 December) spans her physics (5 October to
+    5 November): their whole-enrollment segments interleave, their day segments do not."""
+    both = {"course": f"{school.math.pk},{school.physics.pk}"}
+
+    stored = _students_report(admin_user, **both)
+    from_segments = (ranged.LAST_TREND_STATS.from_segments, ranged.LAST_TREND_STATS.from_rows)
+    live = grading.student_summaries(
+        student_ids=[school.ana.pk], course_ids=[school.math.pk, school.physics.pk]
+    )[school.ana.pk]
+
+    assert from_segments == (3, 0)  # Ana, Ben and Chloe; nobody from the raw rows
+    assert stored[school.ana.student_id]["trend"] == live.trend == "improving"  # 80 70 90 90
+
+
+def test_trend_whose_day_segments_interleave_still_equals_the_engine(school, admin_user):
+    """Two grades of one day in two courses, entered math, physics, math: even the day
+    segments interleave, so Ana's trend comes from her rows, and equals the engine's."""
+    for course, name, value in (
+        (school.math, "Quiz A", "60"),
+        (school.physics, "HW3", "95"),
+        (school.math, "Quiz B", "20"),
+    ):
+        services.grade_create(
+            student=school.ana,
+            course=course,
+            assignment_name=name,
+            category="Midterm" if course == school.math else "Homework",
+            grade=Decimal(value),
+            date_assigned=D(2025, 12, 2),
+            actor=admin_user,
+        )
+    results.flush_pending()
+    both = {"course": f"{school.math.pk},{school.physics.pk}"}
+
+    stored = _students_report(admin_user, **both)
+    from_rows = ranged.LAST_TREND_STATS.from_rows
+    live = grading.student_summaries(
+        student_ids=[school.ana.pk], course_ids=[school.math.pk, school.physics.pk]
+    )[school.ana.pk]
+
+    assert from_rows == 1
+    assert stored[school.ana.student_id]["trend"] == live.trend
+    assert stored[school.ana.student_id]["average_grade"] == float(live.average_grade)

@@ -9,7 +9,7 @@ their rows (``grading.trends``), all in one query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from apps.academics import grading
@@ -45,9 +45,44 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
     if not readable():
         return _live_trends(selection)
     if whole_courses:
-        segments = selection.rows(TrendSegment.objects.order_by()).filter(whole=True)
+        whole = selection.rows(TrendSegment.objects.order_by()).filter(whole=True)
+        found, interleaved = _concatenate(whole, selection.keeps)
+        if interleaved:
+            # Courses taken side by side interleave as whole segments; their day
+            # segments seldom do, so those are tried before the raw rows.
+            students = _of_students(selection, interleaved)
+            days = students.rows(TrendSegment.objects.order_by()).filter(whole=False)
+            more, interleaved = _concatenate(days, students.keeps)
+            found.update(more)
     else:
-        segments = selection.days(TrendSegment).filter(whole=False)
+        days = selection.days(TrendSegment).filter(whole=False)
+        found, interleaved = _concatenate(days, selection.keeps)
+    if interleaved:
+        found.update(
+            grading.trends(
+                student_ids=interleaved,
+                course_ids=selection.course_list,
+                date_from=selection.date_from,
+                date_to=selection.date_to,
+            )
+        )
+    LAST_TREND_STATS.from_segments = len(found) - len(interleaved)
+    LAST_TREND_STATS.from_rows = len(interleaved)
+    return found
+
+
+def _of_students(selection: Selection, student_ids: list[int]) -> Selection:
+    """The selection narrowed to these of its students."""
+    wanted = set(student_ids)
+    pairs = selection.pairs
+    if pairs is not None:
+        pairs = frozenset(pair for pair in pairs if pair[0] in wanted)
+    return replace(selection, student_ids=sorted(wanted), pairs=pairs)
+
+
+def _concatenate(segments, keeps) -> tuple[dict[int, Trend], list[int]]:
+    """Each student's trend from their segments concatenated in order, and the students
+    whose segments interleave (left to the caller)."""
     rows = fetch(
         segments.order_by("student_id", "first_day", "first_id").values_list(
             "student_id",
@@ -72,7 +107,6 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
         else:
             found[student_before] = _result(n, sum_y, sum_xy)
 
-    keeps = selection.keeps
     for student_id, course_id, items, y, ry, first_day, first_id, last_day, last_id in rows:
         if not keeps(student_id, course_id):
             continue
@@ -88,18 +122,7 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
         last_before = (last_day, last_id)
     if student_before is not None:
         close()
-    if interleaved:
-        found.update(
-            grading.trends(
-                student_ids=interleaved,
-                course_ids=selection.course_list,
-                date_from=selection.date_from,
-                date_to=selection.date_to,
-            )
-        )
-    LAST_TREND_STATS.from_segments = len(found) - len(interleaved)
-    LAST_TREND_STATS.from_rows = len(interleaved)
-    return found
+    return found, interleaved
 
 
 def _live_trends(selection: Selection) -> dict[int, Trend]:

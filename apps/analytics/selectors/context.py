@@ -74,13 +74,8 @@ class AnalyticsContext:
 
     @cached_property
     def enrollment_results(self):
-        """Stored per-enrollment results in scope."""
-        queryset = EnrollmentResult.objects.order_by()
-        if self.scope.restricts_students:
-            queryset = queryset.filter(student_id__in=self.scope.students.values("pk"))
-        if self.scope.restricts_courses:
-            queryset = queryset.filter(course_id__in=self.scope.courses.values("pk"))
-        return queryset
+        """Stored per-enrollment results in scope (rows of counted enrollments only)."""
+        return self.scope.within_scope(EnrollmentResult.objects.order_by())
 
     @cached_property
     def student_results(self):
