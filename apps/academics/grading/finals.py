@@ -65,6 +65,10 @@ def final_grade(
     """The engine's final grade of one enrollment from the range's sums: ``grades`` per
     category key (weighted sum, weight sum, items), ``exams`` the latest percentage per
     exam key, ``daily`` (total, entries) per key, as floats or Decimals."""
+    rate = unrounded_attendance_rate(counts) if course.takes_attendance else None
+    if not (grades or exams or daily) and rate is None:
+        # No rule has an item (most enrollments over a single day): no average, no grade.
+        return None
     keys = course.keys
     totals = {
         key: CategoryTotals(to_decimal(weighted), to_decimal(weights), items)
@@ -81,7 +85,6 @@ def final_grade(
             if key in keys
         }
         totals = apply_daily(course.rules, totals, sums)
-    rate = unrounded_attendance_rate(counts) if course.takes_attendance else None
     averages = [rule_average(rule, totals, rate)[0] for rule in course.rules]
     deduction = absence_deduction(course.absence_penalty, counts.absent)
     return weighted_final(course.rules, averages, deduction)[0]

@@ -11,8 +11,6 @@ from apps.academics import grading
 from apps.analytics.ranged.reading import Selection, enrollment_pairs
 from apps.analytics.ranged.sums import attendance_counts, longest_runs
 
-_NO_COUNTS = (0, 0, 0, 0)
-
 
 @dataclass(frozen=True, slots=True)
 class AttendanceStanding:
@@ -35,7 +33,11 @@ def attendance_standings(selection: Selection) -> list[AttendanceStanding]:
     runs = longest_runs(selection)
     standings = []
     for pair in pairs:
-        present, absent, late, excused = counts.get(pair, _NO_COUNTS)
+        found = counts.get(pair)
+        if found is None:  # no record in the range: no rate, no absence
+            standings.append(AttendanceStanding(pair[0], pair[1], None, 0, 0))
+            continue
+        present, absent, late, excused = found
         standings.append(
             AttendanceStanding(
                 pair[0],
