@@ -19,6 +19,9 @@ multiple of the same user's unfiltered cold dashboard (target ≤ 3×). ``trend 
 for how many students the trend had to be read from raw rows (their stored segments
 interleave; ``apps/analytics/ranged/trend.py``).
 
+The process's garbage collector is set up as the web processes' (``SMS_GC_THRESHOLDS``,
+``sms/gc_tuning.py``; ``off`` for Python's own).
+
 ``--refresh [RUNS]`` also times the refresh of the stored results after one grade write
 (the write is made and undone inside a transaction that is rolled back), RUNS times
 (default 20) after a first run that counts the queries.
@@ -47,6 +50,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -56,6 +60,7 @@ from apps.academics.models import Course, Grade, Student  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
 from apps.analytics import ranged, results  # noqa: E402
 from apps.analytics.caching import clear_cached_figures  # noqa: E402
+from sms.gc_tuning import tune_long_running_process  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -188,6 +193,8 @@ def main() -> None:
         help="also time the refresh after one grade save (RUNS times, default 20)",
     )
     args = parser.parse_args()
+    # As the web processes do once started (SMS_GC_THRESHOLDS=off: Python's collector).
+    tune_long_running_process(settings.SMS_GC_THRESHOLDS)
 
     print(
         f"database: {connection.vendor}; students {Student.objects.count():,}; "

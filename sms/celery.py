@@ -12,6 +12,7 @@ from celery.signals import (
     task_failure,
     task_postrun,
     task_prerun,
+    worker_init,
     worker_ready,
 )
 
@@ -32,6 +33,16 @@ task_postrun.connect(metrics.task_finished, weak=False)
 task_failure.connect(metrics.task_failed, weak=False)
 # With SMS_WORKER_METRICS_PORT, the worker serves its metrics itself (a container's own).
 worker_ready.connect(metrics.serve_worker_metrics, weak=False)
+
+
+@worker_init.connect
+def tune_garbage_collector(**_kwargs) -> None:
+    """Before the pool starts (its processes inherit it): see sms/gc_tuning.py."""
+    from django.conf import settings
+
+    from sms.gc_tuning import tune_long_running_process
+
+    tune_long_running_process(settings.SMS_GC_THRESHOLDS)
 
 
 @app.task(name="sms.ping")

@@ -19,6 +19,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from sms.gc_tuning import parse_thresholds
 from sms.observability.logs import logging_config
 from sms.version import VERSION
 
@@ -532,6 +533,8 @@ CELERY_BEAT_SCHEDULE["bulkio-clean-old-exports"] = {
 }
 
 # --- Analytics --------------------------------------------------------------------------
+# The web and worker processes' garbage collector (sms/gc_tuning.py): None is Python's own.
+SMS_GC_THRESHOLDS = parse_thresholds(os.environ.get("SMS_GC_THRESHOLDS"))
 # After a rebuild or a worker start, the default views of this many users (one
 # administrator, then the most recently active teachers) are computed ahead of visits.
 SMS_ANALYTICS_WARM_USERS = int(os.environ.get("SMS_ANALYTICS_WARM_USERS", "200"))
