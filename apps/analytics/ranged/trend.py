@@ -2,9 +2,11 @@
 
 Ranks are not additive, but a segment's items are consecutive in the student's order when
 no other segment's order key falls between its first and last: then the sums concatenate
-exactly (Σxy gains offset × Σy). The few students whose segments interleave (an item
-submitted after a later-assigned one) are computed by the engine's own statement over
-their rows (``grading.trends``), all in one query.
+exactly (Σxy gains offset × Σy). Without dates, each enrollment's one whole segment is
+tried first, then, for a student whose courses run side by side (their whole segments
+interleave), the day segments. The few students whose day segments interleave too (an
+item submitted after a later-assigned one) are computed by the engine's own statement
+over their rows (``grading.trends``), all in one query.
 """
 
 from __future__ import annotations
