@@ -197,14 +197,8 @@ class AnalyticsContext:
             return self.stored_risk
         if self.live:
             return {pk: summary.risk.level for pk, summary in self.summaries.items()}
-        finals = {(r.student_id, r.course_id): r for r in self._finals_for_risk}
-        return ranged.risk_levels(**self._engine_arguments(), finals=finals)
-
-    @cached_property
-    def _finals_for_risk(self) -> list:
-        if self.stored:  # the stored rows lack the attendance counts: read them with finals
-            return list(self.finals.values())
-        return self.final_results
+        # With or without dates: the stored result rows lack the attendance counts.
+        return ranged.risk_levels(**self._engine_arguments(), finals=self.finals)
 
     @cached_property
     def results(self) -> list:
