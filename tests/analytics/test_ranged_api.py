@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from apps.academics import grading, services
 from apps.analytics import ranged, results
 from apps.analytics.models import AttendanceDay, GradeDay, TrendSegment
+from tests.factories import CourseFactory, enroll
 
 D = dt.date
 
@@ -155,9 +156,18 @@ def _students_report(user, **params) -> dict:
     return {row["student_id"]: row for row in response.json()["results"]}
 
 
+def _enroll_ana_outside_the_filter(school) -> None:
+    """Ana also takes a course without grades, so a filter on mathematics and physics no
+    longer holds every course of hers and her trend is computed, not read from her
+    stored result."""
+    enroll(school.ana, CourseFactory(course_code="CHEM1", evaluation_rules=[]))
+    results.flush_pending()
+
+
 def test_trend_over_courses_taken_side_by_side_reads_day_segments_not_rows(school, admin_user):
     """Ana's mathematics (1 October to 1 December) spans her physics (5 October to
     5 November): their whole-enrollment segments interleave, their day segments do not."""
+    _enroll_ana_outside_the_filter(school)
     both = {"course": f"{school.math.pk},{school.physics.pk}"}
 
     stored = _students_report(admin_user, **both)
@@ -173,6 +183,7 @@ def test_trend_over_courses_taken_side_by_side_reads_day_segments_not_rows(schoo
 def test_trend_whose_day_segments_interleave_still_equals_the_engine(school, admin_user):
     """Two grades of one day in two courses, entered math, physics, math: even the day
     segments interleave, so Ana's trend comes from her rows, and equals the engine's."""
+    _enroll_ana_outside_the_filter(school)
     for course, name, value in (
         (school.math, "Quiz A", "60"),
         (school.physics, "HW3", "95"),
@@ -199,3 +210,38 @@ def test_trend_whose_day_segments_interleave_still_equals_the_engine(school, adm
     assert from_rows == 1
     assert stored[school.ana.student_id]["trend"] == live.trend
     assert stored[school.ana.student_id]["average_grade"] == float(live.average_grade)
+
+
+def test_trend_of_students_whose_every_course_is_in_the_filter_reads_no_segment(school, admin_user):
+    """Ana takes mathematics and physics, Ben mathematics: with both courses in the filter
+    their items in scope are all their items, so their trends are those of their stored
+    results, equal to the engine's, and no trend segment is read."""
+    both = [school.math.pk, school.physics.pk]
+    results.flush_pending()
+
+    with CaptureQueriesContext(connection) as queries:
+        stored = _students_report(admin_user, course=f"{both[0]},{both[1]}")
+    live = grading.student_summaries(course_ids=both)
+
+    assert not [q["sql"] for q in queries if "analytics_trendsegment" in q["sql"]]
+    assert stored[school.ana.student_id]["trend"] == live[school.ana.pk].trend == "improving"
+    assert stored[school.ben.student_id]["trend"] == live[school.ben.pk].trend
+
+
+@pytest.mark.parametrize("courses", [("math",), ("math", "physics"), ("physics",)])
+def test_trends_of_a_course_filter_equal_the_engine_whether_stored_or_computed(
+    school, admin_user, courses
+):
+    """Whether the filter holds every course of a student (Ana with both, Chloe with
+    physics) or some (Ana with one), each trend and risk level equals the engine's over
+    the filter's courses."""
+    course_ids = [getattr(school, name).pk for name in courses]
+    by_pk = {student.pk: student.student_id for student in (school.ana, school.ben, school.chloe)}
+
+    stored = _students_report(admin_user, course=",".join(map(str, course_ids)))
+    live = grading.student_summaries(course_ids=course_ids)
+
+    assert live
+    for pk, summary in live.items():
+        row = stored[by_pk[pk]]
+        assert (row["trend"], row["risk_level"]) == (summary.trend, summary.risk.level)

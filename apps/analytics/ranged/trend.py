@@ -2,21 +2,26 @@
 
 Ranks are not additive, but a segment's items are consecutive in the student's order when
 no other segment's order key falls between its first and last: then the sums concatenate
-exactly (Σxy gains offset × Σy). Without dates, each enrollment's one whole segment is
-tried first, then, for a student whose courses run side by side (their whole segments
-interleave), the day segments. The few students whose day segments interleave too (an
-item submitted after a later-assigned one) are computed by the engine's own statement
-over their rows (``grading.trends``), all in one query.
+exactly (Σxy gains offset × Σy). Without dates, a student whose every counted course is
+in scope has the trend stored with their result (``StudentResult``: the same items).
+For the others each enrollment's one whole segment is tried first, then, for a student
+whose courses run side by side (their whole segments interleave), the day segments. The
+few students whose day segments interleave too (an item submitted after a later-assigned
+one) are computed by the engine's own statement over their rows (``grading.trends``),
+all in one query.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db.models import Count
+
 from apps.academics import grading
-from apps.analytics.models import EnrollmentResult, TrendSegment
-from apps.analytics.ranged.reading import Selection, fetch
+from apps.analytics.models import EnrollmentResult, StudentResult, TrendSegment
+from apps.analytics.ranged.reading import Selection, as_int, fetch
 from apps.analytics.rollup_state import readable
 
 Trend = tuple[str, Decimal | None]
@@ -47,8 +52,11 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
     if not readable():
         return _live_trends(selection)
     if whole_courses:
-        whole = selection.rows(TrendSegment.objects.order_by()).filter(whole=True)
-        found, interleaved = _concatenate(whole, selection.keeps)
+        found = _stored_trends(selection)
+        rest = _of_students(selection, _students(selection) - found.keys()) if found else selection
+        whole = rest.rows(TrendSegment.objects.order_by()).filter(whole=True)
+        more, interleaved = _concatenate(whole, rest.keeps)
+        found.update(more)
         if interleaved:
             # Courses taken side by side interleave as whole segments; their day
             # segments seldom do, so those are tried before the raw rows.
@@ -73,7 +81,33 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
     return found
 
 
-def _of_students(selection: Selection, student_ids: list[int]) -> Selection:
+def _students(selection: Selection) -> set[int]:
+    return {student_id for student_id, _course_id in selection.pairs or ()}
+
+
+def _stored_trends(selection: Selection) -> dict[int, Trend]:
+    """The stored trend (``StudentResult``) of each student of the selection whose every
+    counted course is in it: their items in scope are all their items. A semester's
+    students mostly are (their courses are that semester's); a teacher's seldom."""
+    if selection.pairs is None:
+        return {}
+    in_scope = Counter(student_id for student_id, _course_id in selection.pairs)
+    if not in_scope:
+        return {}
+    counted = (
+        EnrollmentResult.objects.order_by()
+        .filter(student_id__in=sorted(in_scope))
+        .values_list("student_id")
+        .annotate(n=Count("pk"))
+    )
+    covered = [pk for pk, n in fetch(counted) if as_int(n) == in_scope[pk]]
+    stored = StudentResult.objects.filter(student_id__in=covered).values_list(
+        "student_id", "trend", "trend_slope"
+    )
+    return {pk: (trend, slope) for pk, trend, slope in stored}
+
+
+def _of_students(selection: Selection, student_ids) -> Selection:
     """The selection narrowed to these of its students."""
     wanted = set(student_ids)
     pairs = selection.pairs
