@@ -132,7 +132,6 @@ def test_ranged_teacher_students_trend_reads_segments_not_rows(school):
     [
         ("course-detail", {"date_from": "2025-09-01", "date_to": "2025-12-31"}),
         ("course-detail", {}),
-        ("dashboard", {"class_division": "A1", "date_from": "2025-09-01"}),
         ("courses", {"class_division": "A1"}),
     ],
 )

@@ -59,6 +59,8 @@ def _slot_rows(context: AnalyticsContext) -> list[dict]:
                 n=Sum("records")
             )
         )
+    if context.complement is not None:
+        return context.complement.attendance_rows("date", "period_number", "status")
     return list(
         context.scope.attendance.values("date", "period_number", "status")
         .annotate(n=Count("id"))
@@ -82,6 +84,8 @@ def _status_rows_from_counts(rows, group: str, name: str) -> list[dict]:
 def _date_status_rows(context: AnalyticsContext) -> list[dict]:
     if context.use_aggregates:
         return list(context.attendance_slots.values("date", "status").annotate(n=Sum("records")))
+    if context.complement is not None:
+        return context.complement.attendance_rows("date", "status")
     if context.attendance_days is not None:
         return _status_rows_from_counts(context.attendance_days, "day", "date")
     return list(
@@ -97,6 +101,8 @@ def _course_status_rows(context: AnalyticsContext) -> list[dict]:
         )
     if context.stored:
         return _status_rows_from_counts(context.enrollment_results, "course_id", "course_id")
+    if context.complement is not None:
+        return context.complement.attendance_rows("course_id", "status")
     if context.attendance_days is not None:
         return _status_rows_from_counts(context.attendance_days, "course_id", "course_id")
     return list(

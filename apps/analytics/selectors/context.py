@@ -31,6 +31,7 @@ from apps.analytics.scope import AnalyticsScope
 from apps.analytics.selectors.common import (
     field,
 )
+from apps.analytics.selectors.complement import Complement, complement_of
 
 
 class AnalyticsContext:
@@ -71,6 +72,15 @@ class AnalyticsContext:
             or filters.study_year
             or self.scope.focus_course is not None
         )
+
+    @cached_property
+    def complement(self) -> Complement | None:
+        """Under a student filter (class, year, students), the filtered students' counts
+        as their courses' slots and buckets minus the other students' rows, when that
+        reads fewer rows than their own (``selectors/complement.py``); None otherwise."""
+        if self.live or self.use_aggregates or self.scope.focus_course is not None:
+            return None
+        return complement_of(self.scope, self.filters.date_from, self.filters.date_to)
 
     @cached_property
     def enrollment_results(self):
@@ -123,6 +133,8 @@ class AnalyticsContext:
         raw rows only for the live reference)."""
         if self.stored and self.use_aggregates:
             return self.grade_buckets.aggregate(n=Sum("items"))["n"] or 0
+        if self.stored and self.complement is not None:
+            return sum(self.complement.grades.values())
         if self.live:
             return self.scope.grades.count()
         return ranged.grade_count(**self._engine_arguments())

@@ -21,18 +21,24 @@ def grades(context: AnalyticsContext) -> dict:
             (float(row["percentage"]), row["n"])
             for row in buckets.values("percentage").annotate(n=Sum("items")).order_by("percentage")
         ]
-        category_rows = buckets.values("category").annotate(
-            n=Sum("items"), total=Sum(Cast("items", FloatField()) * F("percentage"))
+        category_rows = (
+            buckets.values("category")
+            .annotate(n=Sum("items"), total=Sum(Cast("items", FloatField()) * F("percentage")))
+            .order_by()
         )
+    elif context.stored and context.complement is not None:
+        distribution, category_rows = _from_complement(context.complement.grades)
     else:
         percentages = context.scope.grades.annotate(pct=Round(grading.percentage_expression(), 2))
         distribution = [
             (float(row["pct"]), row["n"])
             for row in percentages.values("pct").annotate(n=Count("id")).order_by("pct")
         ]
-        category_rows = percentages.values("category").annotate(n=Count("id"), total=Sum("pct"))
+        category_rows = (
+            percentages.values("category").annotate(n=Count("id"), total=Sum("pct")).order_by()
+        )
     categories: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    for row in category_rows.order_by():
+    for row in category_rows:
         bucket = categories[grading.category_key(row["category"])]
         bucket[0] += row["n"]
         bucket[1] += float(row["total"] or 0)
@@ -50,6 +56,20 @@ def grades(context: AnalyticsContext) -> dict:
             for key, (count, total) in sorted(categories.items())
         ],
     }
+
+
+def _from_complement(items: dict) -> tuple[list[tuple[float, int]], list[dict]]:
+    """The distribution and the per-category rows of items counted per (raw category,
+    percentage)."""
+    by_percentage: dict[Decimal, int] = defaultdict(int)
+    by_category: dict[str, dict] = {}
+    for (category, percentage), count in items.items():
+        by_percentage[percentage] += count
+        row = by_category.setdefault(category, {"category": category, "n": 0, "total": 0})
+        row["n"] += count
+        row["total"] += percentage * count
+    distribution = [(float(pct), count) for pct, count in sorted(by_percentage.items())]
+    return distribution, list(by_category.values())
 
 
 def letter_of(percentage: float) -> str:

@@ -1,0 +1,135 @@
+"""A student filter's attendance and grade items as its courses' totals minus the other
+students' rows.
+
+The per-course attendance slots and grade buckets count every student of a course, so a
+class, a study year or a list of students used to count its attendance by period and its
+grade items from its own raw rows: a study year of the large demo is ~500,000 marks.
+Counts add, so they also subtract: the slots and buckets of the courses the filtered
+students take, less the counted rows of those courses' other students, are exactly the
+filtered students' counts. That is chosen when the others have fewer enrollments in
+those courses than the filtered students (a study year: 1,309 against 24,000; one class
+shares its courses with its whole year, so it keeps reading its own rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Round
+
+from apps.academics import grading
+from apps.academics.models import Attendance, Enrollment, Grade
+from apps.analytics.models import AttendanceSlot, GradeBucket
+from apps.analytics.ranged.reading import as_int, fetch
+
+# (course id, date, period, status) → records; (raw category, percentage) → items.
+AttendanceKey = tuple[int, dt.date, int, str]
+GradeKey = tuple[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Complement:
+    """The courses the filtered students take in scope, their other students, and the
+    date range of the attendance counted."""
+
+    course_ids: tuple[int, ...]
+    other_students: tuple[int, ...]
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def _others(self, model) -> QuerySet:
+        # The ids come from counted enrollments: only the enrollment's status is left.
+        rows = grading.counted_records(model.objects.order_by(), live=True)
+        return rows.filter(student_id__in=self.other_students, course_id__in=self.course_ids)
+
+    def _dated(self, queryset: QuerySet, field: str) -> QuerySet:
+        if self.date_from is not None:
+            queryset = queryset.filter(**{f"{field}__gte": self.date_from})
+        if self.date_to is not None:
+            queryset = queryset.filter(**{f"{field}__lte": self.date_to})
+        return queryset
+
+    @cached_property
+    def attendance(self) -> Counter[AttendanceKey]:
+        """The filtered students' counted attendance records per course, date, period
+        and status, in the date range."""
+        fields = ("course_id", "date", "period_number", "status")
+        slots = self._dated(AttendanceSlot.objects.order_by(), "date")
+        counts: Counter[AttendanceKey] = Counter()
+        for *key, records in (
+            slots.filter(course_id__in=self.course_ids)
+            .values_list(*fields)
+            .annotate(Sum("records"))
+        ):
+            counts[tuple(key)] += records
+        others = self._dated(self._others(Attendance), "date")
+        # Grouped from the student on, as the unique index (student, course, date, period)
+        # lies: SQLite otherwise walks the course index over every student's marks.
+        for _student, *key, records in others.values_list("student_id", *fields).annotate(
+            Count("id")
+        ):
+            counts[tuple(key)] -= records
+        return +counts  # without the keys left at zero
+
+    def attendance_rows(self, *fields: str) -> list[dict]:
+        """``attendance`` grouped by some of ``course_id``, ``date``, ``period_number`` and
+        ``status``, as the grouped count of the raw rows gives them (``n``)."""
+        positions = [("course_id", "date", "period_number", "status").index(f) for f in fields]
+        grouped: Counter[tuple] = Counter()
+        for key, records in self.attendance.items():
+            grouped[tuple(key[p] for p in positions)] += records
+        return [{**dict(zip(fields, key, strict=True)), "n": n} for key, n in grouped.items()]
+
+    @cached_property
+    def grades(self) -> Counter[GradeKey]:
+        """The filtered students' counted grade items per raw category and percentage
+        (rounded to 2 decimals as the buckets are), whatever their dates."""
+        buckets = GradeBucket.objects.order_by().filter(course_id__in=self.course_ids)
+        counts: Counter[GradeKey] = Counter()
+        for category, percentage, items in buckets.values_list("category", "percentage").annotate(
+            Sum("items")
+        ):
+            counts[category, _decimal(percentage)] += items
+        others = (
+            self._others(Grade)
+            .annotate(pct=Round(grading.percentage_expression(), 2))
+            .values_list("category", "pct")
+            .annotate(Count("id"))
+        )
+        for category, percentage, items in others:
+            counts[category, _decimal(percentage)] -= items
+        return +counts
+
+
+def _decimal(percentage) -> Decimal:
+    """A percentage as the buckets hold it (SQLite rounds to a float, PostgreSQL to
+    numeric), so both sides of a subtraction share one key."""
+    if isinstance(percentage, Decimal):
+        return percentage.quantize(Decimal("0.01"))
+    return Decimal(str(percentage)).quantize(Decimal("0.01"))
+
+
+def complement_of(scope, date_from=None, date_to=None) -> Complement | None:
+    """The complement of a student-filtered scope, when its courses' other students have
+    fewer enrollments there than its own students; else None (read the rows)."""
+    # The enrollments' own table: narrower rows than the stored results', same pairs.
+    own = fetch(scope.enrollments.order_by().values_list("course_id").annotate(n=Count("pk")))
+    if not own:
+        return None
+    course_ids = tuple(sorted(course_id for course_id, _n in own))
+    others = fetch(
+        Enrollment.objects.counted()
+        .order_by()
+        .filter(course_id__in=course_ids)
+        .exclude(student_id__in=scope.students.values("pk"))
+        .values_list("student_id")
+    )
+    if len(others) >= sum(as_int(n) for _course_id, n in own):
+        return None
+    students = tuple(sorted({student_id for (student_id,) in others}))
+    return Complement(course_ids, students, date_from, date_to)
