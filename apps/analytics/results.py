@@ -29,6 +29,7 @@ from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
 from apps.analytics.caching import bump_generation
 from apps.analytics.models import (
     AttendanceSlot,
+    EnrollmentBreakdown,
     EnrollmentResult,
     GradeBucket,
     StudentResult,
@@ -89,7 +90,6 @@ def enrollment_values(result: grading.CourseResult) -> dict:
         "consecutive_absences": result.consecutive_absences,
         "reason": result.reason or "",
         "credits": result.credits,
-        "category_breakdown": breakdown_json(result),
     }
 
 
@@ -136,17 +136,28 @@ def _write_engine_rows(student_ids: list[int] | None) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         summaries = grading.student_summaries(student_ids=student_ids)
     enrollments = EnrollmentResult.objects.all()
+    breakdowns = EnrollmentBreakdown.objects.all()
     students = StudentResult.objects.all()
     if student_ids is not None:
         enrollments = enrollments.filter(student_id__in=student_ids)
+        breakdowns = breakdowns.filter(student_id__in=student_ids)
         students = students.filter(student_id__in=student_ids)
     enrollments.delete()
+    breakdowns.delete()
     students.delete()
+    results = [result for summary in summaries.values() for result in summary.courses]
     EnrollmentResult.objects.bulk_create(
+        (EnrollmentResult(**enrollment_values(result), computed_at=now) for result in results),
+        batch_size=BATCH_SIZE,
+    )
+    EnrollmentBreakdown.objects.bulk_create(
         (
-            EnrollmentResult(**enrollment_values(result), computed_at=now)
-            for summary in summaries.values()
-            for result in summary.courses
+            EnrollmentBreakdown(
+                student_id=result.student_id,
+                course_id=result.course_id,
+                category_breakdown=breakdown_json(result),
+            )
+            for result in results
         ),
         batch_size=BATCH_SIZE,
     )
@@ -289,7 +300,7 @@ def rebuild_results(
     started = time.perf_counter()
     live_students = Student.objects.order_by().values("pk")
     with transaction.atomic():
-        for model in (EnrollmentResult, StudentResult, *ALL_TABLES):
+        for model in (EnrollmentResult, EnrollmentBreakdown, StudentResult, *ALL_TABLES):
             model.objects.exclude(student_id__in=live_students).delete()
     student_ids = list(live_students.values_list("pk", flat=True))
     # On PostgreSQL most of a chunk's rollups are written on a second connection while the

@@ -67,6 +67,11 @@ def _fresh_cache():
 
 @pytest.fixture
 def school(db) -> School:
+    return build_school()
+
+
+def build_school() -> School:
+    """The school above (for tests that need it outside the ``school`` fixture)."""
     teacher, other_teacher = TeacherFactory(), TeacherFactory()
     ana_user = StudentUserFactory()
     math = CourseFactory(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from apps.academics import grading
-from apps.analytics.models import EnrollmentResult, StudentResult
-from apps.analytics.results import enrollment_values, student_values
+from apps.analytics.models import EnrollmentBreakdown, EnrollmentResult, StudentResult
+from apps.analytics.results import breakdown_json, enrollment_values, student_values
 
 ENROLLMENT_FIELDS = [
     "student_id",
@@ -27,7 +27,6 @@ ENROLLMENT_FIELDS = [
     "consecutive_absences",
     "reason",
     "credits",
-    "category_breakdown",
 ]
 STUDENT_FIELDS = [
     "student_id",
@@ -51,7 +50,10 @@ def engine_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
         student_ids=None if student_ids is None else sorted(student_ids)
     )
     pairs = {
-        (result.student_id, result.course_id): enrollment_values(result)
+        (result.student_id, result.course_id): {
+            **enrollment_values(result),
+            "category_breakdown": breakdown_json(result),
+        }
         for summary in summaries.values()
         for result in summary.courses
     }
@@ -61,11 +63,18 @@ def engine_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
 def stored_rows(student_ids: Iterable[int] | None = None) -> tuple[dict, dict]:
     """The stored rows in the same shape as ``engine_rows`` (what the tests compare)."""
     enrollments = EnrollmentResult.objects.all()
+    breakdowns = EnrollmentBreakdown.objects.all()
     students = StudentResult.objects.all()
     if student_ids is not None:
         enrollments = enrollments.filter(student_id__in=list(student_ids))
+        breakdowns = breakdowns.filter(student_id__in=list(student_ids))
         students = students.filter(student_id__in=list(student_ids))
     pairs = {
         (row["student_id"], row["course_id"]): row for row in enrollments.values(*ENROLLMENT_FIELDS)
     }
+    # A breakdown without its result (or the reverse) shows as a difference.
+    for student_id, course_id, breakdown in breakdowns.values_list(
+        "student_id", "course_id", "category_breakdown"
+    ):
+        pairs.setdefault((student_id, course_id), {})["category_breakdown"] = breakdown
     return pairs, {row["student_id"]: row for row in students.values(*STUDENT_FIELDS)}

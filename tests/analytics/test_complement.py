@@ -44,6 +44,7 @@ def test_a_class_sharing_its_courses_with_few_others_is_counted_by_subtraction(o
     assert context.complement.other_students == (others.chloe.pk,)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     "filters",
     [
@@ -71,6 +72,7 @@ def test_subtraction_gives_the_filtered_students_own_attendance(others, admin_us
     assert stored["by_status"]["absent"] == everyone["by_status"]["absent"] - 1
 
 
+@pytest.mark.postgres
 def test_a_teacher_class_filter_subtracts_within_the_teacher_courses(others):
     """The teacher of mathematics, class A1: Ana and Ben in mathematics only."""
     filters = RecordFilters(class_division="A1")
@@ -108,6 +110,7 @@ def test_a_mark_of_the_filtered_students_counts_at_once(others, admin_user):
     assert after == live
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("report", ["attendance", "dashboard"])
 def test_subtraction_reads_the_marks_of_the_other_students_only(others, admin_user, report):
     """Class A1 over a range: its own marks are counted from the slots; the only marks

@@ -227,6 +227,7 @@ def test_trend_of_students_whose_every_course_is_in_the_filter_reads_no_segment(
     assert stored[school.ben.student_id]["trend"] == live[school.ben.pk].trend
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("courses", [("math",), ("math", "physics"), ("physics",)])
 def test_trends_of_a_course_filter_equal_the_engine_whether_stored_or_computed(
     school, admin_user, courses

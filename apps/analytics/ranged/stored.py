@@ -7,7 +7,7 @@ import dataclasses
 
 from apps.academics import grading
 from apps.academics.models import Course
-from apps.analytics.models import EnrollmentResult
+from apps.analytics.models import EnrollmentBreakdown, EnrollmentResult
 from apps.analytics.ranged.reading import Pair, Selection
 
 _STORED_COLUMNS = (
@@ -18,7 +18,6 @@ _STORED_COLUMNS = (
     "greek_grade",
     "letter_grade",
     "total_weight_used",
-    "category_breakdown",
     "attendance_rate",
     "absence_deduction",
     "consecutive_absences",
@@ -50,6 +49,12 @@ def _breakdown(stored: dict) -> dict[str, grading.CategoryBreakdown]:
 def stored_results(selection: Selection) -> dict[Pair, grading.CourseResult]:
     """The stored engine results of the enrollments in scope."""
     rows = selection.restrict(EnrollmentResult.objects.order_by()).values_list(*_STORED_COLUMNS)
+    breakdowns = {
+        (student_id, course_id): breakdown
+        for student_id, course_id, breakdown in selection.restrict(
+            EnrollmentBreakdown.objects.order_by()
+        ).values_list("student_id", "course_id", "category_breakdown")
+    }
     results = []
     for row in rows:
         values = dict(zip(_STORED_COLUMNS, row, strict=True))
@@ -63,7 +68,9 @@ def stored_results(selection: Selection) -> dict[Pair, grading.CourseResult]:
                     **values,
                     "letter_grade": values["letter_grade"] or None,
                     "reason": values["reason"] or None,
-                    "category_breakdown": _breakdown(values["category_breakdown"]),
+                    "category_breakdown": _breakdown(
+                        breakdowns.get((values["student_id"], values["course_id"]), {})
+                    ),
                 },
                 unexcused_absences=counts.absent,
                 passed=None if final is None else final >= grading.pass_mark(),
