@@ -14,10 +14,10 @@ middleware, the session, the view, the serialisation and the cache, but not the 
 Every endpoint is timed for each role scope (``--roles``: the demo ``admin``, ``teacher``
 and ``student``; a student only has their own report) and each filter combination
 (``--filters``: none, a mid-week ``date_from``, a 30-day range from a Wednesday, a
-single day, a semester, one course, one class), and each cold p95 is also given as a
-multiple of the same user's unfiltered cold dashboard (target ≤ 3×). ``trend rows`` says
-for how many students the trend had to be read from raw rows (their stored segments
-interleave; ``apps/analytics/ranged/trend.py``).
+single day, a semester, one course, one class, one study year), and each cold p95 is
+also given as a multiple of the same user's unfiltered cold dashboard (target ≤ 3×).
+``trend rows`` says for how many students the trend had to be read from raw rows (their
+stored segments interleave; ``apps/analytics/ranged/trend.py``).
 
 The process's garbage collector is set up as the web processes' (``SMS_GC_THRESHOLDS``,
 ``sms/gc_tuning.py``; ``off`` for Python's own).
@@ -115,7 +115,7 @@ def time_refresh(runs: int) -> None:
     )
 
 
-FILTER_NAMES = ("none", "from", "range", "day", "semester", "course", "class")
+FILTER_NAMES = ("none", "from", "range", "day", "semester", "course", "class", "year")
 
 
 def filter_sets(user) -> dict[str, dict]:
@@ -140,6 +140,7 @@ def filter_sets(user) -> dict[str, dict]:
         "semester": {"semester": course.semester} if course else {},
         "course": {"course": course.pk} if course else {},
         "class": {"class_division": division},
+        "year": {"study_year": student.study_year} if student else {},
     }
 
 

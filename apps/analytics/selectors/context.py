@@ -91,7 +91,7 @@ class AnalyticsContext:
     def student_results(self):
         queryset = StudentResult.objects.order_by()
         if self.scope.restricts_students:
-            queryset = queryset.filter(student_id__in=self.scope.students.values("pk"))
+            queryset = queryset.filter(student_id__in=self.scope.student_ids)
         return queryset
 
     def _per_course(self, model):
@@ -134,7 +134,7 @@ class AnalyticsContext:
         if self.stored and self.use_aggregates:
             return self.grade_buckets.aggregate(n=Sum("items"))["n"] or 0
         if self.stored and self.complement is not None:
-            return sum(self.complement.grades.values())
+            return self.complement.grade_count
         if self.live:
             return self.scope.grades.count()
         return ranged.grade_count(**self._engine_arguments())
