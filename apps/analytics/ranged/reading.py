@@ -88,12 +88,9 @@ class Selection:
 
     def days(self, model, field: str = "day") -> QuerySet:
         """Rollup rows of the selection's students, courses and days."""
-        queryset = self.rows(model.objects.order_by())
-        if self.date_from is not None:
-            queryset = queryset.filter(**{f"{field}__gte": self.date_from})
-        if self.date_to is not None:
-            queryset = queryset.filter(**{f"{field}__lte": self.date_to})
-        return queryset
+        return within_dates(
+            self.rows(model.objects.order_by()), field, self.date_from, self.date_to
+        )
 
     @cached_property
     def course_list(self) -> list[int] | None:
@@ -101,6 +98,17 @@ class Selection:
         if self.course_ids is None:
             return None
         return list(Course.all_objects.filter(pk__in=self.course_ids).values_list("pk", flat=True))
+
+
+def within_dates(
+    queryset: QuerySet, field: str, date_from: dt.date | None, date_to: dt.date | None
+) -> QuerySet:
+    """Rows whose ``field`` lies in the range (either end open when None)."""
+    if date_from is not None:
+        queryset = queryset.filter(**{f"{field}__gte": date_from})
+    if date_to is not None:
+        queryset = queryset.filter(**{f"{field}__lte": date_to})
+    return queryset
 
 
 def enrollment_pairs(selection: Selection) -> list[Pair]:

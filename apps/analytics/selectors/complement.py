@@ -25,7 +25,7 @@ from django.db.models.functions import Round
 from apps.academics import grading
 from apps.academics.models import Attendance, Enrollment, Grade
 from apps.analytics.models import AttendanceSlot, GradeBucket
-from apps.analytics.ranged.reading import as_int, fetch
+from apps.analytics.ranged.reading import as_int, fetch, within_dates
 
 # (course id, date, period, status) → records; (raw category, percentage) → items.
 AttendanceKey = tuple[int, dt.date, int, str]
@@ -48,11 +48,7 @@ class Complement:
         return rows.filter(student_id__in=self.other_students, course_id__in=self.course_ids)
 
     def _dated(self, queryset: QuerySet, field: str) -> QuerySet:
-        if self.date_from is not None:
-            queryset = queryset.filter(**{f"{field}__gte": self.date_from})
-        if self.date_to is not None:
-            queryset = queryset.filter(**{f"{field}__lte": self.date_to})
-        return queryset
+        return within_dates(queryset, field, self.date_from, self.date_to)
 
     @cached_property
     def attendance(self) -> Counter[AttendanceKey]:
