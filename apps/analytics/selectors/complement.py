@@ -64,8 +64,8 @@ class Complement:
         ):
             counts[tuple(key)] += records
         others = self._dated(self._others(Attendance), "date")
-        # Grouped from the student on, as the unique index (student, course, date, period)
-        # lies: SQLite otherwise walks the course index over every student's marks.
+        # Grouped by student first, in the order of the unique index (student, course,
+        # date, period): SQLite otherwise walks the course index over every student's marks.
         for _student, *key, records in others.values_list("student_id", *fields).annotate(
             Count("id")
         ):
