@@ -123,3 +123,19 @@ def test_subtraction_reads_the_marks_of_the_other_students_only(others, admin_us
     assert len(reads) == 1
     students = re.search(r'"academics_attendance"\."student_id" IN \(([^)]*)\)', reads[0])
     assert [int(pk) for pk in students.group(1).split(",")] == [others.chloe.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("report", ["attendance", "grades", "dashboard"])
+def test_a_filter_whose_courses_have_no_other_students_subtracts_nothing(
+    others, admin_user, report
+):
+    """Class A1 in mathematics: Chloe's enrollment there is dropped, so no one else counts
+    and the course's slots and buckets are the class's own."""
+    filters = RecordFilters(class_division="A1", courses=(others.math.pk,))
+    context = AnalyticsContext(admin_user, filters)
+
+    stored, live = _both(report, admin_user, filters)
+
+    assert context.complement.other_students == ()
+    assert stored == live
