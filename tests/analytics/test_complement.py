@@ -4,6 +4,7 @@ as the live engine over the filtered students' own rows."""
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -13,7 +14,7 @@ from apps.academics.filtering import RecordFilters
 from apps.analytics import results
 from apps.analytics.reports import compute_report
 from apps.analytics.selectors import AnalyticsContext
-from tests.factories import AttendanceFactory, StudentFactory, enroll
+from tests.factories import AttendanceFactory, GradeFactory, StudentFactory, enroll
 
 D = dt.date
 ATTENDANCE_PARTS = ("records", "rate", "by_status", "by_weekday", "by_period", "heatmap")
@@ -139,3 +140,29 @@ def test_a_filter_whose_courses_have_no_other_students_subtracts_nothing(
 
     assert context.complement.other_students == ()
     assert stored == live
+
+
+@pytest.mark.postgres
+def test_hidden_grades_count_on_neither_side_of_the_subtraction(others, admin_user):
+    """A grade waiting to be posted, of a filtered student (Ana) and of another (Chloe), is
+    in no bucket and must not be taken off either: class A1's statistics stay those of
+    its posted grades."""
+    for student, course in ((others.ana, others.math), (others.chloe, others.physics)):
+        GradeFactory(
+            student=student,
+            course=course,
+            assignment_name="Hidden",
+            category="Midterm" if course == others.math else "Homework",
+            grade=Decimal("5"),
+            date_assigned=D(2025, 10, 20),
+            posted_at=None,
+        )
+    results.flush_pending()
+    filters = RecordFilters(class_division="A1")
+
+    stored, live = _both("grades", admin_user, filters)
+    dashboard, _ = _both("dashboard", admin_user, filters)
+
+    assert stored == live
+    assert stored["count"] == 6  # Ana's four posted grades and Ben's two
+    assert dashboard["totals"]["grades"] == 6
