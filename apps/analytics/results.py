@@ -119,6 +119,10 @@ def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
         yield ordered[start : start + size]
 
 
+# The engine's rows of a student, replaced together.
+ENGINE_TABLES = (EnrollmentResult, EnrollmentBreakdown, StudentResult)
+
+
 def _write_students(student_ids: list[int], rollups: RollupScope = EVERYTHING) -> int:
     """Replace the engine rows and the daily rollups (within ``rollups``) of these
     students; returns students written."""
@@ -135,16 +139,11 @@ def _write_engine_rows(student_ids: list[int] | None) -> int:
     # Risk reasons are stored in the site's language; other languages re-render them.
     with translation.override(settings.LANGUAGE_CODE):
         summaries = _summaries(student_ids)
-    enrollments = EnrollmentResult.objects.all()
-    breakdowns = EnrollmentBreakdown.objects.all()
-    students = StudentResult.objects.all()
-    if student_ids is not None:
-        enrollments = enrollments.filter(student_id__in=student_ids)
-        breakdowns = breakdowns.filter(student_id__in=student_ids)
-        students = students.filter(student_id__in=student_ids)
-    enrollments.delete()
-    breakdowns.delete()
-    students.delete()
+    for model in ENGINE_TABLES:
+        rows = model.objects.all()
+        if student_ids is not None:
+            rows = rows.filter(student_id__in=student_ids)
+        rows.delete()
     results = [result for summary in summaries.values() for result in summary.courses]
     EnrollmentResult.objects.bulk_create(
         (EnrollmentResult(**enrollment_values(result), computed_at=now) for result in results),
@@ -315,7 +314,7 @@ def rebuild_results(
     started = time.perf_counter()
     live_students = Student.objects.order_by().values("pk")
     with transaction.atomic():
-        for model in (EnrollmentResult, EnrollmentBreakdown, StudentResult, *ALL_TABLES):
+        for model in (*ENGINE_TABLES, *ALL_TABLES):
             model.objects.exclude(student_id__in=live_students).delete()
     student_ids = list(live_students.values_list("pk", flat=True))
     # On PostgreSQL most of a chunk's rollups are written on a second connection while the

@@ -55,6 +55,11 @@ class Selection:
             return self
         return replace(self, pairs=frozenset(pairs))
 
+    @cached_property
+    def pair_students(self) -> frozenset[int]:
+        """The students of ``pairs`` (none before ``narrowed``)."""
+        return frozenset(student_id for student_id, _course_id in self.pairs or ())
+
     def keeps(self, student_id: int, course_id: int) -> bool:
         return self.pairs is None or (student_id, course_id) in self.pairs
 
@@ -74,7 +79,7 @@ class Selection:
         ``narrowed``: callers keep the rows of ``keeps``)."""
         if self.pairs is None:
             return self.restrict(queryset)
-        students = sorted({student_id for student_id, _course_id in self.pairs})
+        students = sorted(self.pair_students)
         courses = sorted({course_id for _student_id, course_id in self.pairs})
         # A course has ~30 times as many enrollments as a student: a teacher's 6 courses
         # are read by course (index on course, day), one student's or one class's by

@@ -54,7 +54,9 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
         return _live_trends(selection)
     if whole_courses:
         found = _stored_trends(selection)
-        rest = _of_students(selection, _students(selection) - found.keys()) if found else selection
+        rest = (
+            _of_students(selection, selection.pair_students - found.keys()) if found else selection
+        )
         whole = rest.rows(TrendSegment.objects.order_by()).filter(whole=True)
         more, interleaved = _concatenate(whole, rest.keeps)
         found.update(more)
@@ -80,10 +82,6 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
     LAST_TREND_STATS.from_segments = len(found) - len(interleaved)
     LAST_TREND_STATS.from_rows = len(interleaved)
     return found
-
-
-def _students(selection: Selection) -> set[int]:
-    return {student_id for student_id, _course_id in selection.pairs or ()}
 
 
 def _stored_trends(selection: Selection) -> dict[int, Trend]:
@@ -168,7 +166,7 @@ def _live_trends(selection: Selection) -> dict[int, Trend]:
     """Each student's trend by the engine's statement over their counted items in the
     selection, as for the students whose segments interleave."""
     if selection.pairs is not None:
-        students = {student_id for student_id, _course_id in selection.pairs}
+        students = set(selection.pair_students)
     else:
         rows = selection.restrict(EnrollmentResult.objects.order_by()).values_list("student_id")
         students = {student_id for (student_id,) in fetch(rows)}

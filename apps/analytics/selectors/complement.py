@@ -28,6 +28,7 @@ from apps.analytics.models import AttendanceSlot, GradeBucket
 from apps.analytics.ranged.reading import as_int, fetch, within_dates
 
 # (course id, date, period, status) → records; (raw category, percentage) → items.
+ATTENDANCE_FIELDS = ("course_id", "date", "period_number", "status")
 AttendanceKey = tuple[int, dt.date, int, str]
 GradeKey = tuple[str, Decimal]
 
@@ -47,6 +48,9 @@ class Complement:
         rows = grading.counted_records(model.objects.order_by(), live=True)
         return rows.filter(student_id__in=self.other_students, course_id__in=self.course_ids)
 
+    def _buckets(self) -> QuerySet:
+        return GradeBucket.objects.order_by().filter(course_id__in=self.course_ids)
+
     def _dated(self, queryset: QuerySet, field: str) -> QuerySet:
         return within_dates(queryset, field, self.date_from, self.date_to)
 
@@ -54,7 +58,7 @@ class Complement:
     def attendance(self) -> Counter[AttendanceKey]:
         """The filtered students' counted attendance records per course, date, period
         and status, in the date range."""
-        fields = ("course_id", "date", "period_number", "status")
+        fields = ATTENDANCE_FIELDS
         slots = self._dated(AttendanceSlot.objects.order_by(), "date")
         counts: Counter[AttendanceKey] = Counter()
         for *key, records in (
@@ -75,7 +79,7 @@ class Complement:
     def attendance_rows(self, *fields: str) -> list[dict]:
         """``attendance`` grouped by some of ``course_id``, ``date``, ``period_number`` and
         ``status``, as the grouped count of the raw rows gives them (``n``)."""
-        positions = [("course_id", "date", "period_number", "status").index(f) for f in fields]
+        positions = [ATTENDANCE_FIELDS.index(field) for field in fields]
         grouped: Counter[tuple] = Counter()
         for key, records in self.attendance.items():
             grouped[tuple(key[p] for p in positions)] += records
@@ -85,10 +89,9 @@ class Complement:
     def grades(self) -> Counter[GradeKey]:
         """The filtered students' counted grade items per raw category and percentage
         (rounded to 2 decimals as the buckets are), whatever their dates."""
-        buckets = GradeBucket.objects.order_by().filter(course_id__in=self.course_ids)
         counts: Counter[GradeKey] = Counter()
-        for category, percentage, items in buckets.values_list("category", "percentage").annotate(
-            Sum("items")
+        for category, percentage, items in (
+            self._buckets().values_list("category", "percentage").annotate(Sum("items"))
         ):
             counts[category, _decimal(percentage)] += items
         others = (
@@ -107,8 +110,7 @@ class Complement:
         buckets' items less a plain count of the others' items."""
         if "grades" in self.__dict__:  # already grouped for the grade statistics
             return sum(self.grades.values())
-        buckets = GradeBucket.objects.order_by().filter(course_id__in=self.course_ids)
-        total = buckets.aggregate(n=Sum("items"))["n"] or 0
+        total = self._buckets().aggregate(n=Sum("items"))["n"] or 0
         return total - self._others(Grade).count()
 
 
