@@ -50,7 +50,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -60,7 +59,7 @@ from apps.academics.models import Course, Grade, Student  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
 from apps.analytics import ranged, results  # noqa: E402
 from apps.analytics.caching import clear_cached_figures  # noqa: E402
-from sms.gc_tuning import tune_long_running_process  # noqa: E402
+from sms.gc_tuning import tune_this_process  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -195,7 +194,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     # As the web processes do once started (SMS_GC_THRESHOLDS=off: Python's collector).
-    tune_long_running_process(settings.SMS_GC_THRESHOLDS)
+    tune_this_process()
 
     print(
         f"database: {connection.vendor}; students {Student.objects.count():,}; "

@@ -10,9 +10,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 
-from sms.gc_tuning import tune_long_running_process  # noqa: E402
+from sms.gc_tuning import tune_this_process  # noqa: E402
 from sms.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,4 +24,4 @@ application = ProtocolTypeRouter(
 )
 
 # Last, once everything the process keeps is built (sms/gc_tuning.py).
-tune_long_running_process(settings.SMS_GC_THRESHOLDS)
+tune_this_process()

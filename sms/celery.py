@@ -38,11 +38,9 @@ worker_ready.connect(metrics.serve_worker_metrics, weak=False)
 @worker_init.connect
 def tune_garbage_collector(**_kwargs) -> None:
     """Before the pool starts (its processes inherit it): see sms/gc_tuning.py."""
-    from django.conf import settings
+    from sms.gc_tuning import tune_this_process
 
-    from sms.gc_tuning import tune_long_running_process
-
-    tune_long_running_process(settings.SMS_GC_THRESHOLDS)
+    tune_this_process()
 
 
 @app.task(name="sms.ping")

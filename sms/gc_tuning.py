@@ -39,6 +39,13 @@ def parse_thresholds(raw: str | None) -> tuple[int, int, int] | None:
     return values
 
 
+def tune_this_process() -> bool:
+    """What each long-running process calls once built: the setting's thresholds."""
+    from django.conf import settings
+
+    return tune_long_running_process(settings.SMS_GC_THRESHOLDS)
+
+
 def tune_long_running_process(thresholds: tuple[int, int, int] | None) -> bool:
     """Freeze what start-up built and set the thresholds; False when tuning is off."""
     if thresholds is None:
