@@ -48,6 +48,9 @@ class Change:
 
     ``grades_posted`` maps a grade id to whether it was an update of an existing grade;
     ``absences`` maps an attendance id to its status before the write (``None`` when new).
+    ``grade_categories`` maps a course to the raw grade categories a grade write touched
+    there (before and after it), so that only those categories' grade figures are redone;
+    a course of a grade change without an entry had any of its grades changed.
     ``origin`` names what caused the writes (``import:12``) so that the notices they raise
     can be withdrawn with it; ``reverted_origins`` lists origins a rollback undid.
     """
@@ -60,6 +63,7 @@ class Change:
     origin: str = ""
     grades_posted: dict[int, bool] = field(default_factory=dict)
     absences: dict[int, str | None] = field(default_factory=dict)
+    grade_categories: dict[int, frozenset[str]] = field(default_factory=dict)
     reverted_origins: frozenset[str] = frozenset()
     everything: bool = False
     # The part that reads inside the transaction did not take (``take_uncommitted``);
@@ -88,11 +92,16 @@ def record_change(
     origin: str | None = None,
     grades_posted: dict[int, bool] | None = None,
     absences: dict[int, str | None] | None = None,
+    grade_categories: dict[int, Iterable[str]] | None = None,
     reverted_origins: Iterable[str] = (),
     everything: bool = False,
     using: str = DEFAULT_DB_ALIAS,
 ) -> None:
-    """Remember what a write touched; ``records_changed`` goes out once, on commit."""
+    """Remember what a write touched; ``records_changed`` goes out once, on commit.
+
+    A grade writer that knows every category it touched (before and after the write) in
+    a course passes them in ``grade_categories``; any course of ``course_ids`` it leaves
+    out counts as wholly touched."""
     kinds = frozenset(kinds)
     unknown = kinds - KINDS
     if unknown:
@@ -106,6 +115,11 @@ def record_change(
         origin=_origin.get() if origin is None else origin,
         grades_posted=dict(grades_posted or {}),
         absences=dict(absences or {}),
+        grade_categories={
+            pk: frozenset(categories)
+            for pk, categories in (grade_categories or {}).items()
+            if pk is not None
+        },
         reverted_origins=frozenset(reverted_origins),
         everything=everything,
     )
@@ -155,9 +169,24 @@ class _Merge:
         self.actor_id, self.origin, self.source = first.actor_id, first.origin, first.source
         self.grades_posted = dict(first.grades_posted)
         self.absences = dict(first.absences)
+        self.grade_categories: dict[int, set[str]] = {}
+        self.whole_grade_courses: set[int] = set()
+        self._add_grade_categories(first)
         self.reverted_origins = set(first.reverted_origins)
         self.everything = first.everything
         self._snapshot: Change | None = first
+
+    def _add_grade_categories(self, change: Change) -> None:
+        # A course stays narrowed to categories only while every grade change naming it
+        # said which; one that did not makes it whole for the rest of the transaction.
+        if GRADE not in change.kinds:
+            return
+        for pk in change.course_ids:
+            categories = change.grade_categories.get(pk)
+            if categories is None:
+                self.whole_grade_courses.add(pk)
+            else:
+                self.grade_categories.setdefault(pk, set()).update(categories)
 
     def add(self, change: Change) -> None:
         self.kinds |= change.kinds
@@ -172,6 +201,7 @@ class _Merge:
             self.grades_posted.setdefault(pk, updated)  # a grade created here stays "new"
         for pk, before in change.absences.items():
             self.absences.setdefault(pk, before)  # the status before the transaction
+        self._add_grade_categories(change)
         self.reverted_origins |= change.reverted_origins
         self.everything = self.everything or change.everything
         self._snapshot = None
@@ -188,6 +218,11 @@ class _Merge:
                 origin=self.origin,
                 grades_posted=dict(self.grades_posted),
                 absences=dict(self.absences),
+                grade_categories={
+                    pk: frozenset(categories)
+                    for pk, categories in self.grade_categories.items()
+                    if pk not in self.whole_grade_courses
+                },
                 reverted_origins=frozenset(self.reverted_origins),
                 everything=self.everything,
             )

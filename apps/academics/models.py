@@ -569,6 +569,16 @@ class Grade(models.Model):
         # What the stored row says; see ``_category_error``.
         self._loaded = (self.__dict__.get("course_id"), self.__dict__.get("category"))
 
+    def touched_categories(self) -> dict[int, set[str]]:
+        """Per course, the categories a write of this grade changes: its own and, when it
+        was read from the database, the ones it was read with (a grade moved to another
+        category or course leaves the old one's figures stale)."""
+        touched = {self.course_id: {self.category}}
+        loaded_course, loaded_category = getattr(self, "_loaded", (None, None))
+        if loaded_course is not None:
+            touched.setdefault(loaded_course, set()).add(loaded_category)
+        return touched
+
     @property
     def percentage(self) -> Decimal:
         return self.grade / self.max_grade * 100

@@ -286,6 +286,7 @@ def _announce_grade(record: Grade, *, actor: User | None, updated: bool) -> None
         course_ids=[record.course_id],
         actor=actor,
         grades_posted=posted,
+        grade_categories=record.touched_categories(),
     )
 
 

@@ -34,7 +34,16 @@ def _on_write(sender, instance, using, **kwargs) -> None:
         if loaded is not None:
             students.append(loaded[0])
             courses.append(loaded[1])
-    changes.record_change(kinds=[kind], student_ids=students, course_ids=courses, using=using)
+    categories = instance.touched_categories() if sender is Grade else None
+    if categories:
+        courses.extend(categories)
+    changes.record_change(
+        kinds=[kind],
+        student_ids=students,
+        course_ids=courses,
+        grade_categories=categories,
+        using=using,
+    )
 
 
 def _on_teachers_changed(sender, instance, action: str, using, **kwargs) -> None:

@@ -15,7 +15,7 @@ the engine's rows and one ``INSERT … SELECT`` for each grouped table.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -218,15 +218,20 @@ def _write_attendance_slots(course_ids: list[int] | None) -> None:
     )
 
 
-def _write_grade_buckets(course_ids: list[int] | None) -> None:
+def _write_grade_buckets(course_ids: list[int] | None, categories: list[str] | None = None) -> None:
+    """Replace the grade buckets of these courses (all when None), of only these raw
+    categories when given (a grade save touches one or two of a course's buckets' ~5)."""
     buckets = GradeBucket.objects.all()
     if course_ids is not None:
         buckets = buckets.filter(course_id__in=course_ids)
+    grades = _counted(Grade.objects, course_ids)
+    if categories is not None:
+        buckets = buckets.filter(category__in=categories)
+        grades = grades.filter(category__in=categories)
     buckets.delete()
     # No test of the percentage: grade and max grade are required, max grade > 0.
     grades = (
-        _counted(Grade.objects, course_ids)
-        .annotate(pct=Round(grading.percentage_expression(), 2))
+        grades.annotate(pct=Round(grading.percentage_expression(), 2))
         .values_list("course_id", "category", "pct")
         .annotate(n=Count("id"))
     )
@@ -241,11 +246,14 @@ def _refresh(
     attendance_courses: Iterable[int] = (),
     grade_courses: Iterable[int] = (),
     rollups: RollupScope = EVERYTHING,
+    grade_categories: Mapping[int, Iterable[str]] | None = None,
 ) -> None:
     """Recompute exactly these students' engine rows (and their rollups within
-    ``rollups``), these courses' slots and buckets, and only the attendance slots / grade
-    buckets of the last two sets."""
+    ``rollups``), these courses' slots and buckets, only the attendance slots / grade
+    buckets of the next two sets, and only the buckets of ``grade_categories``'
+    categories in its courses."""
     course_ids = set(course_ids)
+    grade_courses = set(grade_courses) - course_ids
     with transaction.atomic():
         for chunk in _chunks(student_ids):
             _write_students(chunk, rollups)
@@ -253,8 +261,11 @@ def _refresh(
             _write_slots(chunk)
         for chunk in _chunks(set(attendance_courses) - course_ids):
             _write_attendance_slots(chunk)
-        for chunk in _chunks(set(grade_courses) - course_ids):
+        for chunk in _chunks(grade_courses):
             _write_grade_buckets(chunk)
+        for course_id, categories in (grade_categories or {}).items():
+            if course_id not in course_ids and course_id not in grade_courses:
+                _write_grade_buckets([course_id], sorted(categories))
 
 
 def refresh_results(
@@ -374,8 +385,14 @@ def _refresh_change(change: changes.Change) -> None:
         students.update(change.student_ids)
     if changes.ENROLLMENT in kinds:
         courses.update(change.course_ids)
+    grade_categories: dict[int, frozenset[str]] = {}
     if changes.GRADE in kinds:
-        grade_courses.update(change.course_ids)
+        for course_id in change.course_ids:
+            categories = change.grade_categories.get(course_id)
+            if categories is None:
+                grade_courses.add(course_id)
+            else:
+                grade_categories[course_id] = categories
     if changes.ATTENDANCE in kinds:
         attendance_courses.update(change.course_ids)
     # A student's or a course's own row (class, year, rules, soft delete) touches every
@@ -392,6 +409,6 @@ def _refresh_change(change: changes.Change) -> None:
         courses.update(
             Enrollment.objects.filter(student_id__in=chunk).values_list("course_id", flat=True)
         )
-    if students or courses or attendance_courses or grade_courses:
+    if students or courses or attendance_courses or grade_courses or grade_categories:
         rollups = RollupScope.of_change(kinds, change.course_ids)
-        _refresh(students, courses, attendance_courses, grade_courses, rollups)
+        _refresh(students, courses, attendance_courses, grade_courses, rollups, grade_categories)

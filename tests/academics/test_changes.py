@@ -171,3 +171,40 @@ def test_moving_an_enrollment_refreshes_both_courses(side, django_capture_on_com
         EnrollmentResult.objects.filter(student=student).values_list("course_id", flat=True)
     )
     assert stored == {new_course.pk}
+
+
+def test_a_grade_write_names_the_categories_it_touched(
+    side, heard, django_capture_on_commit_callbacks
+):
+    teacher, course, _student = side
+    with django_capture_on_commit_callbacks(execute=True):
+        grade = _grade(side, "Exam 1")
+    assert heard[-1].grade_categories == {course.pk: {"Final"}}
+
+    # Moved to another category: the figures of both are redone.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.grade_update(grade_obj=grade, actor=teacher, category="Midterm")
+    assert heard[-1].grade_categories == {course.pk: {"Final", "Midterm"}}
+
+    # Saved straight through the model (a shell, a restore): the collector still knows.
+    stored = type(grade).objects.get(pk=grade.pk)
+    stored.category = "Final"
+    with django_capture_on_commit_callbacks(execute=True):
+        stored.save()
+    assert heard[-1].grade_categories == {course.pk: {"Final", "Midterm"}}
+
+
+def test_a_grade_change_without_categories_makes_its_course_whole(
+    side, heard, django_capture_on_commit_callbacks
+):
+    _teacher, course, _student = side
+    other = CourseFactory()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        _grade(side, "Exam 1")
+        # A bulk writer that does not say which categories it touched.
+        changes.record_change(kinds=[changes.GRADE], course_ids=[course.pk, other.pk])
+        _grade(side, "Exam 2")
+
+    assert len(heard) == 1
+    assert heard[0].grade_categories == {}
+    assert {course.pk, other.pk} <= heard[0].course_ids

@@ -140,7 +140,9 @@ def test_stored_results_match_the_engine_after_random_writes(school, admin_user)
 
     for step in range(40):
         student, course = rng.choice(students), rng.choice(courses)
-        action = rng.choice(["grade", "attendance", "drop", "bulk", "delete_grade"])
+        action = rng.choice(
+            ["grade", "attendance", "drop", "bulk", "delete_grade", "recategorise", "resave"]
+        )
         with contextlib.suppress(ValidationError):  # a refused write changes nothing
             _random_write(action, rng, step, student, course, admin_user)
         if step % 7 == 0:
@@ -188,6 +190,19 @@ def _random_write(action, rng, step, student, course, admin_user) -> None:
     elif action == "bulk":
         Grade.objects.filter(course=course).update(grade=Decimal(rng.randint(0, 100)))
         changes.record_change(kinds=[changes.COURSE], course_ids=[course.pk])
+    elif action in ("recategorise", "resave"):
+        # Another category and mark: both categories' grade figures change.
+        grade = Grade.objects.filter(student=student, course=course).first()
+        if grade is None:
+            return
+        category = rng.choice(["Homework", "Midterm", "Final"])
+        mark = Decimal(rng.randint(0, 100))
+        if action == "recategorise":
+            services.grade_update(grade_obj=grade, actor=admin_user, category=category, grade=mark)
+        else:  # straight through the model, as a shell or a restore would
+            grade.category, grade.grade = category, mark
+            grade.full_clean()
+            grade.save()
     else:
         grade = Grade.objects.filter(student=student, course=course).first()
         if grade:
@@ -289,3 +304,28 @@ def test_rebuild_one_student_and_course_per_step_equals_the_refreshed_rows(schoo
         == slots
     )
     assert sorted(GradeBucket.objects.values_list("course_id", "category", "items")) == buckets
+
+
+def _buckets() -> list:
+    return sorted(GradeBucket.objects.values_list("course_id", "category", "percentage", "items"))
+
+
+def test_a_grade_moved_to_another_category_refreshes_both_buckets(school, admin_user):
+    grade = services.grade_create(
+        student=school.ana,
+        course=school.math,
+        assignment_name="Moved",
+        category="Midterm",
+        grade=Decimal("37"),
+        actor=admin_user,
+    )
+    results.flush_pending()
+    assert (school.math.pk, "Midterm", Decimal("37.00"), 1) in _buckets()
+
+    services.grade_update(grade_obj=grade, actor=admin_user, category="Final")
+    results.flush_pending()
+    refreshed = _buckets()
+    assert (school.math.pk, "Final", Decimal("37.00"), 1) in refreshed
+    assert (school.math.pk, "Midterm", Decimal("37.00"), 1) not in refreshed
+    results.rebuild_results()
+    assert _buckets() == refreshed
