@@ -122,9 +122,10 @@ def test_ranged_teacher_students_trend_reads_segments_not_rows(school):
     rows = {row["student_id"]: row for row in response.json()["results"]}
     assert rows[school.ana.student_id]["average_grade"] == 86.0
     assert rows[school.ben.student_id]["risk_level"] == "high"
-    # One course in scope per student: every trend concatenated from stored segments.
+    # Ben's only course is in scope: his row is his stored result. Ana's trend over the
+    # one course of hers in scope is concatenated from stored segments.
     assert ranged.LAST_TREND_STATS.from_rows == 0
-    assert ranged.LAST_TREND_STATS.from_segments == 2
+    assert ranged.LAST_TREND_STATS.from_segments == 1
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,9 @@ def test_trend_over_courses_taken_side_by_side_reads_day_segments_not_rows(schoo
         student_ids=[school.ana.pk], course_ids=[school.math.pk, school.physics.pk]
     )[school.ana.pk]
 
-    assert from_segments == (3, 0)  # Ana, Ben and Chloe; nobody from the raw rows
+    # Ana from her day segments, nobody from the raw rows; Ben and Chloe, whose every
+    # course is in the filter, have their stored rows.
+    assert from_segments == (1, 0)
     assert stored[school.ana.student_id]["trend"] == live.trend == "improving"  # 80 70 90 90
 
 
@@ -245,3 +248,44 @@ def test_trends_of_a_course_filter_equal_the_engine_whether_stored_or_computed(
     for pk, summary in live.items():
         row = stored[by_pk[pk]]
         assert (row["trend"], row["risk_level"]) == (summary.trend, summary.risk.level)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("outside", [False, True])
+@pytest.mark.parametrize("courses", [("math",), ("math", "physics"), ("physics",)])
+def test_risk_levels_of_a_course_filter_equal_the_engine(school, courses, outside):
+    """The dashboard's at-risk counts: a student whose every course is in the filter has
+    their stored level, the others' is computed over the filter's courses; each equals
+    the engine's over those courses."""
+    if outside:
+        _enroll_ana_outside_the_filter(school)
+    services.grade_create(
+        student=school.ben,
+        course=school.math,
+        assignment_name="Failed final",
+        category="Final",
+        grade=Decimal("5"),
+        actor=None,
+    )
+    results.flush_pending()
+    course_ids = [getattr(school, name).pk for name in courses]
+
+    levels = ranged.risk_levels(course_ids=course_ids)
+    live = grading.student_summaries(course_ids=course_ids)
+
+    assert {summary.risk.level for summary in live.values()} - {"low"}
+    for pk, summary in live.items():
+        assert levels.get(pk, "low") == summary.risk.level
+
+
+def test_risk_levels_of_students_wholly_in_the_filter_read_no_final_grade(school):
+    both = [school.math.pk, school.physics.pk]
+    results.flush_pending()
+
+    with CaptureQueriesContext(connection) as queries:
+        levels = ranged.risk_levels(course_ids=both)
+
+    assert not [q["sql"] for q in queries if '"final_grade"' in q["sql"]]
+    live = grading.student_summaries(course_ids=both)
+    assert levels == {pk: summary.risk.level for pk, summary in live.items()}
+    assert {school.ana.pk, school.ben.pk} <= set(levels)

@@ -16,6 +16,7 @@ runs the live engine instead (``live``, and the trend in ``trend``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django.db.models import Sum
@@ -29,7 +30,12 @@ from apps.analytics.ranged.attendance import AttendanceStanding
 from apps.analytics.ranged.attendance import attendance_standings as _attendance_standings
 from apps.analytics.ranged.finals import Final
 from apps.analytics.ranged.finishing import ranged_results
-from apps.analytics.ranged.reading import Pair, Selection
+from apps.analytics.ranged.reading import (
+    Pair,
+    Selection,
+    enrollment_pairs,
+    students_wholly_in,
+)
 from apps.analytics.ranged.stored import stored_results
 from apps.analytics.ranged.trend import LAST_TREND_STATS, trends
 from apps.analytics.rollup_state import readable
@@ -69,12 +75,31 @@ def final_grades(
     course_ids: Any = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    without: Collection[int] = (),
 ) -> dict[Pair, Final]:
-    """The final grade of each enrollment ``course_results`` gives, and nothing else."""
+    """The final grade of each enrollment ``course_results`` gives, and nothing else;
+    without dates, less the enrollments of the students ``without`` (whose figures come
+    from elsewhere: ``students_wholly_in_scope``)."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     if selection.dated and not readable():
         return live.final_grades(selection)
-    return _finals.final_grades(selection)
+    return _finals.final_grades(selection, without)
+
+
+def students_wholly_in_scope(
+    *,
+    student_ids: Any = None,
+    course_ids: Any = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> frozenset[int]:
+    """Without dates, the students of a course-restricted selection whose every counted
+    course is in it: over it, their per-student figures are their stored ones
+    (``StudentResult``: the same finals, attendance and trend). Empty with dates."""
+    selection = Selection(student_ids, course_ids, date_from, date_to)
+    if selection.dated or course_ids is None:
+        return frozenset()
+    return frozenset(students_wholly_in(enrollment_pairs(selection)))
 
 
 def risk_levels(
@@ -83,10 +108,11 @@ def risk_levels(
     course_ids: Any = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
-    finals: dict[Pair, Final],
+    finals: dict[Pair, Final] | None = None,
 ) -> dict[int, str]:
-    """The risk level ``summaries`` gives each student with an enrollment in ``finals``
-    (this selection's ``final_grades``); the others are at low risk."""
+    """The risk level ``summaries`` gives each student with an enrollment in the
+    selection (``finals``: its ``final_grades`` when already read); the others are at low
+    risk."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     return _finals.risk_levels(selection, finals)
 

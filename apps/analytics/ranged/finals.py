@@ -9,14 +9,15 @@ one read of the attendance days and most trend segments.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
 from apps.academics import grading
 from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
 from apps.academics.models import Course
-from apps.analytics.models import EnrollmentResult
-from apps.analytics.ranged.reading import Pair, Selection, enrollment_pairs
+from apps.analytics.models import EnrollmentResult, StudentResult
+from apps.analytics.ranged.reading import Pair, Selection, enrollment_pairs, students_wholly_in
 from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums
 from apps.analytics.ranged.trend import trends
 
@@ -66,8 +67,11 @@ def _course_rules(pairs: list[Pair]) -> dict[int, CourseRules]:
     return {pk: CourseRules.of(rules, penalty, credits) for pk, rules, penalty, credits in rows}
 
 
-def _stored_finals(selection: Selection) -> dict[Pair, Final]:
-    rows = selection.restrict(EnrollmentResult.objects.order_by()).values_list(
+def _stored_finals(selection: Selection, without: Collection[int] = ()) -> dict[Pair, Final]:
+    rows = selection.restrict(EnrollmentResult.objects.order_by())
+    if without:
+        rows = rows.exclude(student_id__in=sorted(without))
+    rows = rows.values_list(
         "student_id", "course_id", "final_grade", "credits", "present", "absent", "late", "excused"
     )
     return {
@@ -76,10 +80,11 @@ def _stored_finals(selection: Selection) -> dict[Pair, Final]:
     }
 
 
-def final_grades(selection: Selection) -> dict[Pair, Final]:
-    """Each counted enrollment's final grade over the selection's dates (stored without)."""
+def final_grades(selection: Selection, without: Collection[int] = ()) -> dict[Pair, Final]:
+    """Each counted enrollment's final grade over the selection's dates (stored without,
+    and then less the enrollments of the students ``without``)."""
     if not selection.dated:
-        return _stored_finals(selection)
+        return _stored_finals(selection, without)
     pairs = enrollment_pairs(selection)
     if not pairs:
         return {}
@@ -103,14 +108,36 @@ def final_grades(selection: Selection) -> dict[Pair, Final]:
     return finals
 
 
-def risk_levels(selection: Selection, finals: dict[Pair, Final]) -> dict[int, str]:
-    """The risk level of each student with an enrollment in ``finals`` (students without
-    one are at low risk: no average, no attendance, no trend). The trend is read only for
-    the students whose level it could change."""
+def _stored_levels(pairs) -> dict[int, str]:
+    """The stored risk level of each student of these enrollments whose every counted
+    course is among them: without dates, the same finals, attendance and trend."""
+    covered = students_wholly_in(pairs)
+    return dict(
+        StudentResult.objects.filter(student_id__in=covered).values_list("student_id", "risk_level")
+    )
+
+
+def risk_levels(selection: Selection, finals: dict[Pair, Final] | None = None) -> dict[int, str]:
+    """The risk level of each student with an enrollment in the selection (students
+    without one are at low risk: no average, no attendance, no trend); ``finals``, its
+    ``final_grades`` when already read. Without dates a student whose every counted
+    course is in the selection has their stored level, and the finals are read only when
+    some student is not; the trend is read only for the students whose level it could
+    change."""
+    levels: dict[int, str] = {}
+    if not selection.dated:
+        pairs = enrollment_pairs(selection) if finals is None else finals
+        levels = _stored_levels(pairs)
+        if finals is None:
+            students = {student_id for student_id, _course_id in pairs}
+            wanted = len(levels) < len(students)  # else every level is the stored one
+            finals = final_grades(selection, without=levels.keys()) if wanted else {}
+    elif finals is None:
+        finals = final_grades(selection)
     by_student: dict[int, list[Final]] = defaultdict(list)
     for final in finals.values():
-        by_student[final.student_id].append(final)
-    levels: dict[int, str] = {}
+        if final.student_id not in levels:
+            by_student[final.student_id].append(final)
     standings: dict[int, StudentStanding] = {}
     for student_id, enrolled in by_student.items():
         pooled = sum((final.attendance for final in enrolled), grading.AttendanceCounts())

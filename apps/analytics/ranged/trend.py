@@ -13,16 +13,12 @@ all in one query.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Count
-
 from apps.academics import grading
-from apps.academics.models import Enrollment
 from apps.analytics.models import EnrollmentResult, StudentResult, TrendSegment
-from apps.analytics.ranged.reading import Selection, as_int, fetch
+from apps.analytics.ranged.reading import Selection, fetch, students_wholly_in
 from apps.analytics.rollup_state import readable
 
 Trend = tuple[str, Decimal | None]
@@ -86,22 +82,10 @@ def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
 
 def _stored_trends(selection: Selection) -> dict[int, Trend]:
     """The stored trend (``StudentResult``) of each student of the selection whose every
-    counted course is in it: their items in scope are all their items. A semester's
-    students mostly are (their courses are that semester's); a teacher's seldom."""
+    counted course is in it: their items in scope are all their items."""
     if selection.pairs is None:
         return {}
-    in_scope = Counter(student_id for student_id, _course_id in selection.pairs)
-    if not in_scope:
-        return {}
-    # The enrollments' own table: the stored results' pairs in far narrower rows.
-    counted = (
-        Enrollment.objects.counted()
-        .order_by()
-        .filter(student_id__in=sorted(in_scope))
-        .values_list("student_id")
-        .annotate(n=Count("pk"))
-    )
-    covered = [pk for pk, n in fetch(counted) if as_int(n) == in_scope[pk]]
+    covered = students_wholly_in(selection.pairs)
     stored = StudentResult.objects.filter(student_id__in=covered).values_list(
         "student_id", "trend", "trend_slope"
     )

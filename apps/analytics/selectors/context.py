@@ -177,7 +177,19 @@ class AnalyticsContext:
         or computed. Its courses are ``ranged.Final`` rows, not ``CourseResult`` objects."""
         if self.live:
             return self.summaries
-        return ranged.summaries(**self._engine_arguments(), results=self.finals)
+        arguments = self._engine_arguments()
+        covered = self.wholly_in_scope
+        finals = ranged.final_grades(**arguments, without=covered) if covered else self.finals
+        return ranged.summaries(**arguments, results=finals)
+
+    @cached_property
+    def wholly_in_scope(self) -> frozenset[int]:
+        """Without dates, the students of a course-restricted scope whose every counted
+        course is in it (a semester's, mostly): their per-student figures over the scope
+        are their stored ones, and ``standings`` leaves them out."""
+        if not self.stored or self.stored_students:
+            return frozenset()
+        return ranged.students_wholly_in_scope(**self._engine_arguments())
 
     @cached_property
     def finals(self) -> dict:
@@ -209,8 +221,10 @@ class AnalyticsContext:
             return self.stored_risk
         if self.live:
             return {pk: summary.risk.level for pk, summary in self.summaries.items()}
-        # With or without dates: the stored result rows lack the attendance counts.
-        return ranged.risk_levels(**self._engine_arguments(), finals=self.finals)
+        # With or without dates: the stored result rows lack the attendance counts. The
+        # finals are passed when another figure has read them already.
+        finals = self.__dict__.get("finals")
+        return ranged.risk_levels(**self._engine_arguments(), finals=finals)
 
     @cached_property
     def results(self) -> list:

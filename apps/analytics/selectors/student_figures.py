@@ -61,11 +61,15 @@ def _student_row(student: dict, summary) -> dict:
     }
 
 
-def _stored_student_rows(context: AnalyticsContext) -> list[dict]:
-    """The stored student results, one row per student in scope."""
+def _stored_student_rows(context: AnalyticsContext, student_ids=None) -> list[dict]:
+    """The stored student results, one row per student in scope (of these only)."""
+    results, students = context.student_results, context.students
+    if student_ids is not None:
+        results = results.filter(student_id__in=sorted(student_ids))
+        students = {pk: student for pk, student in students.items() if pk in student_ids}
     stored = {
         row[0]: row
-        for row in context.student_results.values_list(
+        for row in results.values_list(
             "student_id",
             "average_grade",
             "gpa",
@@ -80,7 +84,7 @@ def _stored_student_rows(context: AnalyticsContext) -> list[dict]:
     # Stored in the site's language (see results.py); any other is rendered afresh.
     same_language = translation.get_language() == settings.LANGUAGE_CODE
     rows = []
-    for pk, student in context.students.items():
+    for pk, student in students.items():
         _pk, average, gpa, rate, unexcused, trend, level, score, reasons = stored.get(
             pk, (pk, None, None, None, 0, None, None, None, ())
         )
@@ -111,8 +115,12 @@ def students(context: AnalyticsContext) -> dict:
     if context.stored_students:
         rows = _stored_student_rows(context)
     else:
+        covered = context.wholly_in_scope
+        stored = (
+            {row["id"]: row for row in _stored_student_rows(context, covered)} if covered else {}
+        )
         rows = [
-            _student_row(student, context.standings.get(pk))
+            stored[pk] if pk in covered else _student_row(student, context.standings.get(pk))
             for pk, student in context.students.items()
         ]
     return {"generated_at": context.generated_at.isoformat(), "results": add_percentiles(rows)}
