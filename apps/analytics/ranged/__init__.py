@@ -162,15 +162,20 @@ def summaries(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     results: dict[Pair, grading.CourseResult] | None = None,
+    stored_trends: bool = True,
 ) -> dict[int, grading.StudentSummary]:
     """``grading.student_summaries`` with the same arguments, from stored data;
-    ``results``, when given, are this scope's ``course_results`` already read."""
+    ``results``, when given, are this scope's ``course_results`` already read;
+    ``stored_trends`` False when none of their students is wholly in scope (the caller
+    looked: ``trends``)."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     if results is None:
         results = course_results(
             student_ids=student_ids, course_ids=course_ids, date_from=date_from, date_to=date_to
         )
-    found = trends(selection.narrowed(results), whole_courses=not selection.dated)
+    found = trends(
+        selection.narrowed(results), whole_courses=not selection.dated, stored=stored_trends
+    )
     if course_ids is None:
         students = Student.objects.order_by()
         if student_ids is not None:

@@ -151,7 +151,8 @@ def risk_levels(selection: Selection, finals: dict[Pair, Final] | None = None) -
         needed = sorted(standings)
         wanted = Selection(needed, selection.course_ids, selection.date_from, selection.date_to)
         wanted = wanted.narrowed(pair for pair in finals if pair[0] in standings)
-        found = trends(wanted, whole_courses=not selection.dated)
+        # Without dates the students wholly in scope have their stored level already.
+        found = trends(wanted, whole_courses=not selection.dated, stored=False)
         for student_id, standing in standings.items():
             levels[student_id] = standing.level(found.get(student_id, ("insufficient_data",))[0])
     return levels

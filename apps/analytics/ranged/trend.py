@@ -42,14 +42,16 @@ def _result(n: int, sum_y: float, sum_xy: float) -> Trend:
     return grading.label_for_slope(n, slope), slope
 
 
-def trends(selection: Selection, *, whole_courses: bool) -> dict[int, Trend]:
+def trends(selection: Selection, *, whole_courses: bool, stored: bool = True) -> dict[int, Trend]:
     """``whole_courses``: every item of the courses in scope (no dates), read from the
-    one whole-enrollment segment each; else the day segments of the range. While the
-    segments are not current (``rollup_state``), every student's from the engine."""
+    one whole-enrollment segment each, after the stored trend of the students wholly in
+    scope (``stored``; False when the caller has already taken those students out); else
+    the day segments of the range. While the segments are not current
+    (``rollup_state``), every student's from the engine."""
     if not readable():
         return _live_trends(selection)
     if whole_courses:
-        found = _stored_trends(selection)
+        found = _stored_trends(selection) if stored else {}
         rest = (
             _of_students(selection, selection.pair_students - found.keys()) if found else selection
         )

@@ -180,7 +180,9 @@ class AnalyticsContext:
         arguments = self._engine_arguments()
         covered = self.wholly_in_scope
         finals = ranged.final_grades(**arguments, without=covered) if covered else self.finals
-        return ranged.summaries(**arguments, results=finals)
+        # Under a course restriction ``wholly_in_scope`` has looked for the students whose
+        # stored trend would serve, and left them out: the trend code need not look again.
+        return ranged.summaries(**arguments, results=finals, stored_trends=self.stored_students)
 
     @cached_property
     def wholly_in_scope(self) -> frozenset[int]:
