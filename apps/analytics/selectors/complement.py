@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Round
 
@@ -127,6 +127,7 @@ def _regrouped(queryset: QuerySet, fields: tuple[str, ...]) -> list[tuple]:
         sql, params = per_student.query.sql_with_params()
     except EmptyResultSet:  # no other student
         return []
+    connection = connections[per_student.db]  # as ``reading.fetch`` reads
     columns = ", ".join(connection.ops.quote_name(name) for name in fields)
     statement = f"SELECT {columns}, SUM(n) FROM ({sql}) per_student GROUP BY {columns}"
     with connection.cursor() as cursor:
