@@ -7,8 +7,9 @@ once, and the ids are known before the insert, so history rows and change record
 point at the new rows without reading them back. The caller holds the transaction
 (on SQLite an IMMEDIATE one, so nobody else can take ids meanwhile).
 
-Any model will do: the batch writers insert school records and their history with it, and
-an importer may insert its own change log the same way.
+Any model will do: the batch writers insert school records and their history with it, an
+importer may insert its own change log the same way, and the analytics rebuild its stored
+results (``insert_rows_numbered_by_database``: no ids read first, none needed).
 """
 
 from __future__ import annotations
@@ -86,12 +87,30 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     """
     if not rows:
         return []
-    connection = connections[router.db_for_write(model)]
-    fields = list(model._meta.concrete_fields)
-    pk_name = model._meta.pk.attname
     ids = allocate_ids(model, len(rows))
+    pk_name = model._meta.pk.attname
     for pk, row in zip(ids, rows, strict=True):
         row[pk_name] = pk
+    _write(model, list(model._meta.concrete_fields), rows, last_id=ids[-1])
+    return ids
+
+
+def insert_rows_numbered_by_database(model: type[models.Model], rows: list[dict]) -> None:
+    """Insert ``rows`` as ``insert_rows`` does, without reading ids first: an
+    auto-numbered primary key is left to the database (a primary key that is a plain
+    column, such as a one-to-one link, comes in the rows)."""
+    if not rows:
+        return
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and isinstance(field, models.AutoField))
+    ]
+    _write(model, fields, rows)
+
+
+def _write(model, fields: list[models.Field], rows: list[dict], last_id: int | None = None):
+    connection = connections[router.db_for_write(model)]
     missing = [field.attname for field in fields if field.attname not in rows[0]]
     for row in rows if missing else ():
         for name in missing:
@@ -103,11 +122,8 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
         if (adapt := _adapter(field, connection)) is not None
     ]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
 
     def prepared(chunk):
         for row in chunk:
@@ -119,20 +135,16 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: one stream instead of a statement per row.
-            copy_sql = "COPY {} ({}) FROM STDIN".format(
-                quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
-            )
-            with cursor.cursor.copy(copy_sql) as copy:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for values in prepared(rows):
                     copy.write_row(values)
-            return ids
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, list(prepared(rows[start : start + CHUNK])))
-    if connection.vendor == "sqlite":
-        # Keep AUTOINCREMENT's counter in step, as an insert without ids would.
-        with connection.cursor() as cursor:
+        if connection.vendor == "sqlite" and last_id is not None:
+            # Keep AUTOINCREMENT's counter in step, as an insert without ids would.
             cursor.execute(
                 "UPDATE sqlite_sequence SET seq = %s WHERE name = %s AND seq < %s",
-                [ids[-1], model._meta.db_table, ids[-1]],
+                [last_id, model._meta.db_table, last_id],
             )
-    return ids
