@@ -63,6 +63,16 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         return scoping.role_of(user) in self.writer_roles
 
 
+def shown_columns(queryset):
+    """The record's own columns and, of its student and course, only what a record's
+    row shows (``ScopedRecordSerializer``: the student's name, the course's code). For
+    reads: a page of 50 grades then builds 50 small students and courses instead of whole
+    ones, whose timestamps and the course's evaluation rules (JSON) were parsed per row.
+    Writes keep whole rows, since the services read more of them."""
+    own = [field.name for field in queryset.model._meta.concrete_fields]
+    return queryset.only(*own, "student__first_name", "student__last_name", "course__course_code")
+
+
 class MarksViewSet(ScopedModelViewSet):
     """Grades, attendance, daily performance: admins anywhere, teachers in their courses.
 
@@ -83,7 +93,10 @@ class MarksViewSet(ScopedModelViewSet):
             raise PermissionDenied(self.forbidden_message)
 
     def scoped_queryset(self, user):
-        return self.scope(user).select_related(*self.select_related)
+        records = self.scope(user).select_related(*self.select_related)
+        return (
+            shown_columns(records) if self.request.method in permissions.SAFE_METHODS else records
+        )
 
 
 # --- Students and courses (admins write; everyone reads within scope) ----------------------
@@ -184,7 +197,10 @@ class EnrollmentViewSet(ScopedModelViewSet):
     )  # fmt: skip
 
     def scoped_queryset(self, user):
-        return scoping.enrollments_for(user).select_related("student", "course")
+        enrollments = scoping.enrollments_for(user).select_related("student", "course")
+        if self.request.method in permissions.SAFE_METHODS:
+            return shown_columns(enrollments)
+        return enrollments
 
     def perform_create(self, serializer):
         serializer.instance = services.enrollment_create(
