@@ -351,10 +351,12 @@ def rebuild_results(
         timings.seconds["engine"] = time.perf_counter() - started
     with transaction.atomic():
         record_rebuilt()
+    # Fresh statistics for the planner (``sms.sqlite.refresh_statistics``), one table per
+    # step, on both connections where there are two (PostgreSQL: ~3.5 s in a row).
+    with Overlapped() as statements:
+        for model in (EnrollmentResult, StudentResult, AttendanceSlot, GradeBucket, *ALL_TABLES):
+            statements.submit(sqlite.refresh_statistics, (model,))
     timings.seconds["all"] = time.perf_counter() - started
-    sqlite.refresh_statistics(
-        (EnrollmentResult, StudentResult, AttendanceSlot, GradeBucket, *ALL_TABLES)
-    )
     return timings
 
 
