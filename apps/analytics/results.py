@@ -340,8 +340,13 @@ def rebuild_results(
     # On PostgreSQL the statements (slots, rollups) are written on a second connection
     # while this one computes the engine rows, then on both (``overlap``); elsewhere one
     # after the other.
+    course_chunks = list(_chunks(live_courses.values_list("pk", flat=True), courses_per_step))
     with Overlapped() as statements:
-        for chunk in _chunks(live_courses.values_list("pk", flat=True), courses_per_step):
+        # A helper writes the slots while the engine computes the first students; inline,
+        # they go last, after the students' rollups have read the same records (SQLite,
+        # large demo: 5–7 s last, 12 s first).
+        slots_first = statements.enabled
+        for chunk in course_chunks if slots_first else ():
             statements.submit(_write_slots, chunk)
         for chunk in _chunks(student_ids, students_per_step):
             with transaction.atomic():
@@ -349,6 +354,8 @@ def rebuild_results(
             for scope in ROLLUP_STEPS:
                 statements.submit(write_rollups, chunk, scope)
         timings.seconds["engine"] = time.perf_counter() - started
+        for chunk in () if slots_first else course_chunks:
+            statements.submit(_write_slots, chunk)
     with transaction.atomic():
         record_rebuilt()
     # Fresh statistics for the planner (``sms.sqlite.refresh_statistics``), one table per
