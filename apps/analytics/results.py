@@ -342,20 +342,24 @@ def rebuild_results(
     # after the other.
     course_chunks = list(_chunks(live_courses.values_list("pk", flat=True), courses_per_step))
     with Overlapped() as statements:
+
+        def submit_slots() -> None:
+            for chunk in course_chunks:
+                statements.submit(_write_slots, chunk)
+
         # A helper writes the slots while the engine computes the first students; inline,
         # they go last, after the students' rollups have read the same records (SQLite,
         # large demo: 5–7 s last, 12 s first).
-        slots_first = statements.enabled
-        for chunk in course_chunks if slots_first else ():
-            statements.submit(_write_slots, chunk)
+        if statements.enabled:
+            submit_slots()
         for chunk in _chunks(student_ids, students_per_step):
             with transaction.atomic():
                 timings.students += _write_engine_rows(chunk)
             for scope in ROLLUP_STEPS:
                 statements.submit(write_rollups, chunk, scope)
         timings.seconds["engine"] = time.perf_counter() - started
-        for chunk in () if slots_first else course_chunks:
-            statements.submit(_write_slots, chunk)
+        if not statements.enabled:
+            submit_slots()
     with transaction.atomic():
         record_rebuilt()
     # Fresh statistics for the planner (``sms.sqlite.refresh_statistics``), one table per

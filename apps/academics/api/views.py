@@ -63,12 +63,14 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         return scoping.role_of(user) in self.writer_roles
 
 
-def shown_columns(queryset):
-    """The record's own columns and, of its student and course, only what a record's
-    row shows (``ScopedRecordSerializer``: the student's name, the course's code). For
-    reads: a page of 50 grades then builds 50 small students and courses instead of whole
+def shown_columns(queryset, request):
+    """For a read, the record's own columns and, of its student and course, only what a
+    record's row shows (``ScopedRecordSerializer``: the student's name, the course's
+    code): a page of 50 grades then builds 50 small students and courses instead of whole
     ones, whose timestamps and the course's evaluation rules (JSON) were parsed per row.
-    Writes keep whole rows, since the services read more of them."""
+    A write keeps whole rows, since the services read more of them."""
+    if request.method not in permissions.SAFE_METHODS:
+        return queryset
     own = [field.name for field in queryset.model._meta.concrete_fields]
     return queryset.only(*own, "student__first_name", "student__last_name", "course__course_code")
 
@@ -94,9 +96,7 @@ class MarksViewSet(ScopedModelViewSet):
 
     def scoped_queryset(self, user):
         records = self.scope(user).select_related(*self.select_related)
-        return (
-            shown_columns(records) if self.request.method in permissions.SAFE_METHODS else records
-        )
+        return shown_columns(records, self.request)
 
 
 # --- Students and courses (admins write; everyone reads within scope) ----------------------
@@ -198,9 +198,7 @@ class EnrollmentViewSet(ScopedModelViewSet):
 
     def scoped_queryset(self, user):
         enrollments = scoping.enrollments_for(user).select_related("student", "course")
-        if self.request.method in permissions.SAFE_METHODS:
-            return shown_columns(enrollments)
-        return enrollments
+        return shown_columns(enrollments, self.request)
 
     def perform_create(self, serializer):
         serializer.instance = services.enrollment_create(
