@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from apps.academics import grading
+from apps.academics.grading import finals
 from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
 
 RULES = (
@@ -111,3 +113,54 @@ def test_student_standing_gives_the_summarys_risk_level(finals, attendance, tren
 
     assert standing.level(trend) == summary.risk.level
     assert standing.level_without_trend() in (None, summary.risk.level)
+
+
+WEIGHTED_RULES = (
+    # Weights that add up to 100 only in Decimal (0.1 + 0.2 ≠ 0.3 in floats), below and
+    # above 100, a multiplier with a fraction.
+    [
+        {"category": "Homework", "weight": "33.33"},
+        {"category": "Quiz", "weight": "33.33"},
+        {"category": "Lab", "weight": "33.34", "daily_performance_multiplier": "0.5"},
+    ],
+    [{"category": "Homework", "weight": "0.1"}, {"category": "Final", "weight": "0.2"}],
+    [{"category": "Homework", "weight": 70}, {"category": "Attendance", "weight": 45}],
+)
+
+
+@given(
+    rules=st.sampled_from(RULES + WEIGHTED_RULES),
+    penalty=st.sampled_from((0, 2, Decimal("0.5"), Decimal("0.25"))),
+    grades=sums,
+    exams=st.dictionaries(st.sampled_from(EXAMS), amount, max_size=2),
+    daily=st.dictionaries(st.sampled_from(KEYS), st.tuples(amount, st.integers(1, 3)), max_size=2),
+    attendance=counts,
+)
+def test_the_float_finish_equals_the_decimal_one_or_defers_to_it(
+    rules, penalty, grades, exams, daily, attendance
+):
+    course = CourseRules.of(rules, penalty, 3)
+    counted = grading.AttendanceCounts(*attendance)
+    args = (course, grades, exams, daily, counted)
+
+    fast = finals._float_final(*args)
+
+    assert fast is finals._UNSURE or fast == finals._decimal_final(*args)
+    if fast is not finals._UNSURE and fast is not None:
+        assert fast.as_tuple().exponent == -2  # shown as "85.40", like the engine's
+
+
+@pytest.mark.parametrize(
+    ("average", "expected"),
+    [
+        ("85.005", Decimal("85.01")),  # 85.00499… in floats: half up in Decimal
+        ("84.995", Decimal("85.00")),
+        ("0.005", Decimal("0.01")),
+        ("85.004", Decimal("85.00")),
+    ],
+)
+def test_a_final_on_a_half_cent_rounds_up_as_the_engine_does(average, expected):
+    course = CourseRules.of([{"category": "Homework", "weight": 100}], 0, 3)
+    grades = {"homework": (float(average), 1.0, 1)}
+
+    assert final_grade(course, grades, {}, {}, grading.AttendanceCounts()) == expected

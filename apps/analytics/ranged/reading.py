@@ -18,7 +18,8 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, QuerySet
+from django.db.models import BigIntegerField, Count, QuerySet, Sum
+from django.db.models.functions import Cast
 
 from apps.academics.models import Course, Enrollment
 from apps.analytics.models import EnrollmentResult
@@ -153,6 +154,22 @@ def students_wholly_in(pairs: Iterable[Pair]) -> list[int]:
         .annotate(n=Count("pk"))
     )
     return [pk for pk, n in fetch(counted) if as_int(n) == in_scope[pk]]
+
+
+def int_sum(field: str) -> Cast:
+    """The sum of an integer column as an integer on every backend: PostgreSQL sums
+    integers as ``numeric``, which the driver parses into a Decimal per value (~400,000
+    of them for a whole school's month of attendance)."""
+    return Cast(Sum(field), BigIntegerField())
+
+
+def kept(rows: list[tuple], selection: Selection) -> Iterable[tuple]:
+    """The rows (student id and course id first) of the selection's enrollments: all of
+    them until it is ``narrowed``, without a test per row."""
+    if selection.pairs is None:
+        return rows
+    keeps = selection.keeps
+    return [row for row in rows if keeps(row[0], row[1])]
 
 
 def as_int(value: Any) -> int:

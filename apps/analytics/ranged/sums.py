@@ -15,7 +15,7 @@ from django.db.models import Sum
 
 from apps.academics import grading
 from apps.analytics.models import AttendanceDay, DailyPerformanceDay, GradeDay
-from apps.analytics.ranged.reading import Pair, Selection, as_int, fetch
+from apps.analytics.ranged.reading import Pair, Selection, fetch, int_sum, kept
 
 # Per pair and category key: [weighted sum, weight sum, items] (floats and an int).
 GradeSums = dict[Pair, dict[str, list]]
@@ -29,36 +29,54 @@ class _Keys(dict):
         return key
 
 
+# What a grade-day row of a raw category adds to: a category's sums, the latest exams, or
+# nothing (the attendance rule's average is the attendance rate).
+_SUMS, _EXAMS, _IGNORED = range(3)
+
+
+class _Kinds(dict):
+    """Raw category → (the engine's key, ``_SUMS`` / ``_EXAMS`` / ``_IGNORED``)."""
+
+    def __missing__(self, raw: str) -> tuple[str, int]:
+        key = grading.category_key(raw)
+        if key in grading.EXAM_KEYS:
+            kind = _EXAMS
+        elif key == grading.ATTENDANCE_KEY:
+            kind = _IGNORED
+        else:
+            kind = _SUMS
+        self[raw] = found = (key, kind)
+        return found
+
+
 def grade_sums(selection: Selection) -> tuple[GradeSums, dict[Pair, dict[str, float]]]:
     """Weighted sums of the non-exam categories, and the latest exam per exam key."""
-    keys = _Keys()
+    kinds = _Kinds()
     sums: GradeSums = defaultdict(dict)
     days = selection.days(GradeDay)
     rows = fetch(
         days.values_list("student_id", "course_id", "category").annotate(
-            w=Sum("weighted_sum"), ws=Sum("weight_sum"), n=Sum("items")
+            w=Sum("weighted_sum"), ws=Sum("weight_sum"), n=int_sum("items")
         )
     )
     exam_raw: set[str] = set()
-    keeps = selection.keeps
-    for student_id, course_id, raw, weighted, weights, items in rows:
-        if not keeps(student_id, course_id):
+    for student_id, course_id, raw, weighted, weights, items in kept(rows, selection):
+        key, kind = kinds[raw]
+        if kind is not _SUMS:
+            if kind is _EXAMS:
+                exam_raw.add(raw)
             continue
-        key = keys[raw]
-        if key in grading.EXAM_KEYS:
-            exam_raw.add(raw)
-            continue
-        if not items or key == grading.ATTENDANCE_KEY:
+        if not items:
             continue
         pair = sums[(student_id, course_id)]
         if key in pair:  # two raw names of one key: added as the engine adds them
             part = pair[key]
             part[0] = grading.to_decimal(part[0]) + grading.to_decimal(weighted)
             part[1] = grading.to_decimal(part[1]) + grading.to_decimal(weights)
-            part[2] += as_int(items)
+            part[2] += items
         else:
-            pair[key] = [weighted, weights, as_int(items)]
-    return sums, _latest_exams(selection, days, exam_raw, keys)
+            pair[key] = [weighted, weights, items]
+    return sums, _latest_exams(selection, days, exam_raw, _Keys())
 
 
 def _latest_exams(
@@ -75,10 +93,7 @@ def _latest_exams(
             "student_id", "course_id", "category", "latest_day", "latest_id", "latest_percentage"
         )
     )
-    keeps = selection.keeps
-    for student_id, course_id, raw, day, grade_id, percentage in rows:
-        if not keeps(student_id, course_id):
-            continue
+    for student_id, course_id, raw, day, grade_id, percentage in kept(rows, selection):
         slot = (student_id, course_id, keys[raw])
         order = (day, grade_id)
         if slot not in latest or order > latest[slot][0]:
@@ -96,19 +111,16 @@ def daily_sums(selection: Selection) -> dict[Pair, dict[str, list]]:
     rows = fetch(
         selection.days(DailyPerformanceDay)
         .values_list("student_id", "course_id", "category")
-        .annotate(t=Sum("total"), n=Sum("entries"))
+        .annotate(t=Sum("total"), n=int_sum("entries"))
     )
-    keeps = selection.keeps
-    for student_id, course_id, raw, total, entries in rows:
-        if not keeps(student_id, course_id):
-            continue
+    for student_id, course_id, raw, total, entries in kept(rows, selection):
         pair = sums[(student_id, course_id)]
         key = keys[raw]
         if key in pair:  # two raw names of one key: added as the engine adds them
             pair[key][0] = grading.to_decimal(pair[key][0]) + grading.to_decimal(total)
-            pair[key][1] += as_int(entries)
+            pair[key][1] += entries
         else:
-            pair[key] = [total, as_int(entries)]
+            pair[key] = [total, entries]
     return sums
 
 
@@ -117,14 +129,11 @@ def attendance_counts(selection: Selection) -> dict[Pair, tuple[int, int, int, i
     rows = fetch(
         selection.days(AttendanceDay)
         .values_list("student_id", "course_id")
-        .annotate(p=Sum("present"), a=Sum("absent"), la=Sum("late"), e=Sum("excused"))
+        .annotate(
+            p=int_sum("present"), a=int_sum("absent"), la=int_sum("late"), e=int_sum("excused")
+        )
     )
-    keeps = selection.keeps
-    return {
-        (s, c): (as_int(p), as_int(a), as_int(la), as_int(e))
-        for s, c, p, a, la, e in rows
-        if keeps(s, c)
-    }
+    return {(s, c): (p, a, la, e) for s, c, p, a, la, e in kept(rows, selection)}
 
 
 def longest_runs(selection: Selection) -> dict[Pair, int]:
