@@ -17,6 +17,12 @@ degraded value at once) before the next attempt. The outage is logged at most on
 minute per process.
 
 Only connection and timeout errors degrade; anything else (a bug, a bad command) raises.
+
+Connections, clients and the outage state are kept per process and Redis location, not
+per backend object: under ASGI Django makes a backend per request (``caches`` is per
+asyncio context), and each one opened a connection of its own (redis-py reads its package
+metadata for every new connection: ~1 ms of CPU) and forgot an outage the request before
+had met.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -35,6 +43,59 @@ logger = logging.getLogger(__name__)
 
 OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError)
 DEFAULT_SOCKET_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
+
+
+@dataclass
+class _Location:
+    """What every backend of one Redis location (servers and options) shares in a
+    process: its connection pools and clients, and the outage it is in."""
+
+    pools: dict[int, Any] = field(default_factory=dict)
+    clients: dict[int, Any] = field(default_factory=dict)
+    down_until: float = 0.0
+    logged_at: float = float("-inf")
+    suppressed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_LOCATIONS: dict[str, _Location] = {}
+_LOCATIONS_LOCK = threading.Lock()
+
+
+def _location(servers: list[str], options: dict) -> _Location:
+    key = repr((servers, sorted(options.items(), key=lambda item: item[0])))
+    found = _LOCATIONS.get(key)
+    if found is None:
+        with _LOCATIONS_LOCK:
+            found = _LOCATIONS.setdefault(key, _Location())
+    return found
+
+
+class _SharedClient(RedisCacheClient):
+    """Django's client over the location's pools and ``redis.Redis`` clients (a client
+    builds ~170 response callbacks when made; both are thread-safe). redis-py's pools
+    start afresh in a forked child (a Celery worker) by themselves."""
+
+    def __init__(self, servers, *, location: _Location, **options):
+        super().__init__(servers, **options)
+        self._pools = location.pools
+        self._clients = location.clients
+
+    def _get_connection_pool(self, write):
+        index = self._get_connection_pool_index(write)
+        pool = self._pools.get(index)
+        if pool is None:
+            made = self._pool_class.from_url(self._servers[index], **self._pool_options)
+            pool = self._pools.setdefault(index, made)
+        return pool
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            made = self._client(connection_pool=self._get_connection_pool(write))
+            client = self._clients.setdefault(index, made)
+        return client
 
 
 class ResilientRedisCache(RedisCache):
@@ -46,16 +107,17 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         options = {**DEFAULT_SOCKET_TIMEOUTS, **params.get("OPTIONS", {})}
         super().__init__(server, {**params, "OPTIONS": options})
-        self._down_until = 0.0
-        self._logged_at = float("-inf")
-        self._suppressed = 0
-        self._log_lock = threading.Lock()
+        self._location = _location(self._servers, self._options)
+
+    @cached_property
+    def _cache(self):
+        return _SharedClient(self._servers, location=self._location, **self._options)
 
     # --- outage handling ----------------------------------------------------------------
     @property
     def is_degraded(self) -> bool:
         """True while calls are answered without trying Redis."""
-        return time.monotonic() < self._down_until
+        return time.monotonic() < self._location.down_until
 
     def _call(self, fallback: Any, method, *args, **kwargs) -> Any:
         if self.is_degraded:
@@ -63,17 +125,18 @@ class ResilientRedisCache(RedisCache):
         try:
             return method(*args, **kwargs)
         except OUTAGE_ERRORS as error:
-            self._down_until = time.monotonic() + self.retry_after
+            self._location.down_until = time.monotonic() + self.retry_after
             self._log_outage(error)
             return fallback
 
     def _log_outage(self, error: Exception) -> None:
-        with self._log_lock:
+        location = self._location
+        with location.lock:
             now = time.monotonic()
-            if now - self._logged_at < self.log_every:
-                self._suppressed += 1
+            if now - location.logged_at < self.log_every:
+                location.suppressed += 1
                 return
-            suppressed, self._suppressed, self._logged_at = self._suppressed, 0, now
+            suppressed, location.suppressed, location.logged_at = location.suppressed, 0, now
         logger.warning(
             "Cache (Redis) unavailable, serving without it: %s (%d similar since last report)",
             error,

@@ -153,7 +153,8 @@ SQLITE_OPTIONS = {
 if DATABASE_URL:
     # Persistent connections are per thread, and under ASGI each request may run on a new
     # thread: kept-alive connections pile up until PostgreSQL refuses clients. Close them
-    # after each request (CONN_MAX_AGE=0), as Django advises for ASGI; pool in front if needed.
+    # after each request (CONN_MAX_AGE=0), as Django advises for ASGI; the web process
+    # keeps them in a pool instead (DB_POOL_SIZE below).
     DATABASES = {
         # A connection kept across requests (DB_CONN_MAX_AGE > 0) is checked before reuse,
         # so one left idle across a database restart is replaced, not failed on.
@@ -168,6 +169,12 @@ else:
     DATABASES = {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "sms.sqlite3"}
     }
+# The web process pools its PostgreSQL connections (sms/database.py): at most DB_POOL_SIZE
+# per process (0: one connection per request, as the workers do), a request waiting at most
+# DB_POOL_TIMEOUT seconds for one. The test settings turn it off in the test process.
+DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "25"))
+DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "3"))
+SMS_POOL_WEB_CONNECTIONS = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -15,3 +15,7 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 from sms.settings import *  # noqa: E402, F403
+
+# The test process serves no requests through daphne; the daphne processes tests start load
+# sms.settings and pool their connections as a deployed site does (sms/database.py).
+SMS_POOL_WEB_CONNECTIONS = False

@@ -5,6 +5,7 @@ import shutil
 import time
 
 import pytest
+import redis
 
 from apps.accounts import lockout
 from sms.cache import ResilientRedisCache
@@ -89,3 +90,29 @@ def test_resilient_cache_login_lockout_fails_open_during_outage(redis_server, se
 
     assert after_outage == [0, 0, 0, 0, 0]
     assert lockout.seconds_locked("alice", "203.0.113.7") == 0
+
+
+def _backend(url: str) -> ResilientRedisCache:
+    """A backend as Django makes one for each request under ASGI."""
+    return ResilientRedisCache(url, {"KEY_PREFIX": "test", "TIMEOUT": 60})
+
+
+def test_resilient_cache_backends_of_one_location_share_their_connection(redis_server):
+    for n in range(20):
+        backend = _backend(redis_server["url"])
+        backend.set("figure", n)
+        assert backend.get("figure") == n
+
+    clients = redis.Redis.from_url(redis_server["url"]).info("clients")["connected_clients"]
+    assert clients <= 2  # this check's own and the backends' one; not one per backend
+
+
+def test_resilient_cache_outage_met_by_one_backend_spares_the_next(redis_server):
+    first = _backend(redis_server["url"])
+    livestack.stop(redis_server["process"])
+    assert first.get("figure", "recomputed") == "recomputed"
+
+    second = _backend(redis_server["url"])
+
+    assert second.is_degraded  # answers at once, without waiting on the dead server
+    assert second.get("figure", "recomputed") == "recomputed"

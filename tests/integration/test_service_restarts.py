@@ -228,9 +228,56 @@ def test_postgres_restart_fails_requests_only_while_it_is_down(postgres_db, work
         postgres.start()
         after = _get(port, token)
 
-        assert during == 503  # answered at once with Retry-After, not hung, not a 500
+        # Answered with Retry-After once the pool has waited DB_POOL_TIMEOUT (3 s) for a
+        # connection: not hung, not a 500.
+        assert during == 503
         assert after == 200
         assert web.poll() is None  # the same web process, not restarted
+    finally:
+        livestack.stop(web)
+        postgres.stop("immediate", check=False)
+
+
+def _sessions_opened(postgres: PostgresServer) -> int:
+    """How many sessions PostgreSQL has started on the site's database so far."""
+    output = subprocess.run(
+        [str(postgres.bindir / "psql"), "-tA", "-h", "127.0.0.1", "-p", str(postgres.port)]
+        + ["-U", "postgres", "-d", "postgres", "-c"]
+        + ["SELECT sessions FROM pg_stat_database WHERE datname = 'sms'"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return int(output.stdout.strip())
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("pool_size", "pooled"), [("25", True), ("0", False)])
+def test_web_process_reuses_its_database_connections(postgres_db, workdir, pool_size, pooled):
+    bindir = PostgresServer.find_bindir()
+    if bindir is None or not (bindir / "initdb").exists():
+        missing_service("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    postgres = PostgresServer(workdir / "pg", livestack.free_port())
+    web = None
+    try:
+        postgres.init()
+        _copy_test_database(postgres, workdir)
+        env = livestack.site_env(workdir, "", DATABASE_URL=postgres.url, DB_POOL_SIZE=pool_size)
+        token = livestack.run_python(env, CREATE_ADMIN)
+        port = livestack.free_port()
+        web = livestack.start_daphne(env, port)
+        assert _get(port, token) == 200
+        before = _sessions_opened(postgres)
+
+        answers = [_get(port, token) for _ in range(30)]
+
+        opened = _sessions_opened(postgres) - before
+        assert answers == [200] * 30
+        if pooled:
+            assert opened <= 2  # the pool's own, at most: none per request
+        else:
+            assert opened >= 30  # DB_POOL_SIZE=0: one per request, as before the pool
     finally:
         livestack.stop(web)
         postgres.stop("immediate", check=False)
