@@ -1,5 +1,7 @@
 """Every figure of the analytics against the hand-built school in conftest.py."""
 
+import datetime as dt
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -68,6 +70,19 @@ def test_grades_statistics_of_item_percentages(school, admin_user):
         {"category": "homework", "count": 3, "mean": 76.67},
         {"category": "midterm", "count": 2, "mean": 60.0},
     ]
+
+
+def test_grades_statistics_over_a_range_of_every_item_equal_the_stored_ones(school, admin_user):
+    stored = selectors.grades(_context(admin_user))
+    # A date filter reads the raw items (one grouped read by category and percentage).
+    ranged = selectors.grades(
+        _context(admin_user, date_from=dt.date(2000, 1, 1), date_to=dt.date(2100, 1, 1))
+    )
+
+    assert {k: v for k, v in ranged.items() if k != "generated_at"} == {
+        k: v for k, v in stored.items() if k != "generated_at"
+    }
+    assert ranged["by_category"][1] == {"category": "homework", "count": 3, "mean": 76.67}
 
 
 def test_attendance_breakdowns_and_alerts(school, admin_user):

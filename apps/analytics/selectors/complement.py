@@ -96,7 +96,7 @@ class Complement:
         for category, percentage, items in (
             self._buckets().values_list("category", "percentage").annotate(Sum("items"))
         ):
-            counts[category, _decimal(percentage)] += items
+            counts[category, percentage_key(percentage)] += items
         others = (
             self._others(Grade)
             .annotate(pct=Round(grading.percentage_expression(), 2))
@@ -104,7 +104,7 @@ class Complement:
             .annotate(Count("id"))
         )
         for category, percentage, items in others:
-            counts[category, _decimal(percentage)] -= items
+            counts[category, percentage_key(percentage)] -= items
         return +counts
 
     @cached_property
@@ -140,9 +140,10 @@ def _as_date(value) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _decimal(percentage) -> Decimal:
-    """A percentage as the buckets hold it (SQLite rounds to a float, PostgreSQL to
-    numeric), so both sides of a subtraction share one key."""
+def percentage_key(percentage) -> Decimal:
+    """A percentage rounded to 2 decimals as one Decimal key whichever database rounded
+    it (SQLite to a float, PostgreSQL to numeric): both sides of a subtraction, and the
+    raw items' counts (``grade_figures``), share one key and add up exactly."""
     if isinstance(percentage, Decimal):
         return percentage.quantize(Decimal("0.01"))
     return Decimal(str(percentage)).quantize(Decimal("0.01"))

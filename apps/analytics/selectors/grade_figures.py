@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Round
 
 from apps.academics import grading
 from apps.analytics import stats
+from apps.analytics.selectors.complement import percentage_key
 from apps.analytics.selectors.context import AnalyticsContext
 
 
@@ -27,16 +28,16 @@ def grades(context: AnalyticsContext) -> dict:
             .order_by()
         )
     elif context.stored and context.complement is not None:
-        distribution, category_rows = _from_complement(context.complement.grades)
+        distribution, category_rows = _from_counts(context.complement.grades)
     else:
+        # One grouped read of the raw items by (category, percentage), split in Python:
+        # a whole school's month is ~330,000 items, read once instead of twice.
         percentages = context.scope.grades.annotate(pct=Round(grading.percentage_expression(), 2))
-        distribution = [
-            (float(row["pct"]), row["n"])
-            for row in percentages.values("pct").annotate(n=Count("id")).order_by("pct")
-        ]
-        category_rows = (
-            percentages.values("category").annotate(n=Count("id"), total=Sum("pct")).order_by()
-        )
+        items = percentages.values_list("category", "pct").annotate(n=Count("id")).order_by()
+        counts: dict[tuple[str, Decimal], int] = defaultdict(int)
+        for category, percentage, n in items:
+            counts[category, percentage_key(percentage)] += n
+        distribution, category_rows = _from_counts(counts)
     categories: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for row in category_rows:
         bucket = categories[grading.category_key(row["category"])]
@@ -58,9 +59,9 @@ def grades(context: AnalyticsContext) -> dict:
     }
 
 
-def _from_complement(items: dict) -> tuple[list[tuple[float, int]], list[dict]]:
+def _from_counts(items: dict) -> tuple[list[tuple[float, int]], list[dict]]:
     """The distribution and the per-category rows of items counted per (raw category,
-    percentage)."""
+    percentage as a Decimal of 2 decimals, ``percentage_key``)."""
     by_percentage: dict[Decimal, int] = defaultdict(int)
     by_category: dict[str, dict] = {}
     for (category, percentage), count in items.items():
