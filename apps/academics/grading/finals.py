@@ -40,6 +40,8 @@ _ORDINARY, _EXAM, _ATTENDANCE = range(3)
 # the Decimal engine's: the float error is ~1e-10 cents and the engine's settling at 9
 # decimals moves a value by up to 5e-8 cents, so anything nearer is finished in Decimal.
 _UNSURE_CENTS = 1e-6
+_UNSURE = object()  # ``_float_final``'s answer when it cannot be sure of the cents
+_NO_CENTS = Decimal("0.00")  # a final grade of zero, as ``round2`` writes it
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,6 @@ def final_grade(
     return _decimal_final(course, grades, exams, daily, counts)
 
 
-_UNSURE = object()
-
-
 def _float_final(
     course: CourseRules,
     grades: Mapping[str, Sequence],
@@ -164,7 +163,7 @@ def _float_final(
         return None
     value = weighted * course.scale(mask) - float(course.absence_penalty) * counts.absent
     if value <= 0:
-        return _ZERO_CENTS
+        return _NO_CENTS
     cents = value * 100
     if not math.isfinite(cents):
         return _UNSURE
@@ -173,9 +172,6 @@ def _float_final(
     if abs(fraction - 0.5) < _UNSURE_CENTS:
         return _UNSURE
     return Decimal(whole + (fraction > 0.5)).scaleb(-2)
-
-
-_ZERO_CENTS = Decimal("0.00")
 
 
 def _decimal_final(

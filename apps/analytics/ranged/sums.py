@@ -21,21 +21,14 @@ from apps.analytics.ranged.reading import Pair, Selection, fetch, int_sum, kept
 GradeSums = dict[Pair, dict[str, list]]
 
 
-class _Keys(dict):
-    """Raw category → the engine's key, computed once per name."""
-
-    def __missing__(self, raw: str) -> str:
-        self[raw] = key = grading.category_key(raw)
-        return key
-
-
 # What a grade-day row of a raw category adds to: a category's sums, the latest exams, or
 # nothing (the attendance rule's average is the attendance rate).
 _SUMS, _EXAMS, _IGNORED = range(3)
 
 
 class _Kinds(dict):
-    """Raw category → (the engine's key, ``_SUMS`` / ``_EXAMS`` / ``_IGNORED``)."""
+    """Raw category → (the engine's key, ``_SUMS`` / ``_EXAMS`` / ``_IGNORED``), computed
+    once per name."""
 
     def __missing__(self, raw: str) -> tuple[str, int]:
         key = grading.category_key(raw)
@@ -62,8 +55,8 @@ def grade_sums(selection: Selection) -> tuple[GradeSums, dict[Pair, dict[str, fl
     exam_raw: set[str] = set()
     for student_id, course_id, raw, weighted, weights, items in kept(rows, selection):
         key, kind = kinds[raw]
-        if kind is not _SUMS:
-            if kind is _EXAMS:
+        if kind != _SUMS:
+            if kind == _EXAMS:
                 exam_raw.add(raw)
             continue
         if not items:
@@ -76,11 +69,11 @@ def grade_sums(selection: Selection) -> tuple[GradeSums, dict[Pair, dict[str, fl
             part[2] += items
         else:
             pair[key] = [weighted, weights, items]
-    return sums, _latest_exams(selection, days, exam_raw, _Keys())
+    return sums, _latest_exams(selection, days, exam_raw, kinds)
 
 
 def _latest_exams(
-    selection: Selection, days, exam_raw: set[str], keys: _Keys
+    selection: Selection, days, exam_raw: set[str], kinds: _Kinds
 ) -> dict[Pair, dict[str, float]]:
     """Per pair and exam key, the percentage of the most recent sitting in the range: the
     latest order key per (pair, raw category) and day is stored, the latest of those
@@ -94,7 +87,7 @@ def _latest_exams(
         )
     )
     for student_id, course_id, raw, day, grade_id, percentage in kept(rows, selection):
-        slot = (student_id, course_id, keys[raw])
+        slot = (student_id, course_id, kinds[raw][0])
         order = (day, grade_id)
         if slot not in latest or order > latest[slot][0]:
             latest[slot] = (order, percentage)
@@ -106,7 +99,7 @@ def _latest_exams(
 
 def daily_sums(selection: Selection) -> dict[Pair, dict[str, list]]:
     """Per pair and category key: [Σ daily-performance percentage, entries]."""
-    keys = _Keys()
+    kinds = _Kinds()
     sums: dict[Pair, dict[str, list]] = defaultdict(dict)
     rows = fetch(
         selection.days(DailyPerformanceDay)
@@ -115,7 +108,7 @@ def daily_sums(selection: Selection) -> dict[Pair, dict[str, list]]:
     )
     for student_id, course_id, raw, total, entries in kept(rows, selection):
         pair = sums[(student_id, course_id)]
-        key = keys[raw]
+        key = kinds[raw][0]
         if key in pair:  # two raw names of one key: added as the engine adds them
             pair[key][0] = grading.to_decimal(pair[key][0]) + grading.to_decimal(total)
             pair[key][1] += entries
