@@ -14,6 +14,9 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -207,8 +210,22 @@ def workdir():
         yield Path(folder)
 
 
-@pytest.mark.postgres
-def test_postgres_restart_fails_requests_only_while_it_is_down(postgres_db, workdir):
+@dataclass
+class OwnSite:
+    """A daphne over a PostgreSQL cluster of the test's own, with an admin's token."""
+
+    postgres: PostgresServer
+    web: subprocess.Popen
+    port: int
+    token: str
+
+    def get(self) -> int:
+        return _get(self.port, self.token)
+
+
+@contextmanager
+def own_site(workdir: Path, **env: str) -> Iterator[OwnSite]:
+    """The migrated test database copied into a fresh cluster, and daphne serving it."""
     bindir = PostgresServer.find_bindir()
     if bindir is None or not (bindir / "initdb").exists():
         missing_service("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
@@ -217,25 +234,31 @@ def test_postgres_restart_fails_requests_only_while_it_is_down(postgres_db, work
     try:
         postgres.init()
         _copy_test_database(postgres, workdir)
-        env = livestack.site_env(workdir, "", DATABASE_URL=postgres.url)
-        token = livestack.run_python(env, CREATE_ADMIN)
+        site_env = livestack.site_env(workdir, "", DATABASE_URL=postgres.url, **env)
+        token = livestack.run_python(site_env, CREATE_ADMIN)
         port = livestack.free_port()
-        web = livestack.start_daphne(env, port)
-        assert _get(port, token) == 200
+        web = livestack.start_daphne(site_env, port)
+        site = OwnSite(postgres, web, port, token)
+        assert site.get() == 200
+        yield site
+    finally:
+        livestack.stop(web)
+        postgres.stop("immediate", check=False)
 
-        postgres.stop("fast")
-        during = _get(port, token)
-        postgres.start()
-        after = _get(port, token)
+
+@pytest.mark.postgres
+def test_postgres_restart_fails_requests_only_while_it_is_down(postgres_db, workdir):
+    with own_site(workdir) as site:
+        site.postgres.stop("fast")
+        during = site.get()
+        site.postgres.start()
+        after = site.get()
 
         # Answered with Retry-After once the pool has waited DB_POOL_TIMEOUT (3 s) for a
         # connection: not hung, not a 500.
         assert during == 503
         assert after == 200
-        assert web.poll() is None  # the same web process, not restarted
-    finally:
-        livestack.stop(web)
-        postgres.stop("immediate", check=False)
+        assert site.web.poll() is None  # the same web process, not restarted
 
 
 def _sessions_opened(postgres: PostgresServer) -> int:
@@ -255,29 +278,14 @@ def _sessions_opened(postgres: PostgresServer) -> int:
 @pytest.mark.postgres
 @pytest.mark.parametrize(("pool_size", "pooled"), [("25", True), ("0", False)])
 def test_web_process_reuses_its_database_connections(postgres_db, workdir, pool_size, pooled):
-    bindir = PostgresServer.find_bindir()
-    if bindir is None or not (bindir / "initdb").exists():
-        missing_service("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    postgres = PostgresServer(workdir / "pg", livestack.free_port())
-    web = None
-    try:
-        postgres.init()
-        _copy_test_database(postgres, workdir)
-        env = livestack.site_env(workdir, "", DATABASE_URL=postgres.url, DB_POOL_SIZE=pool_size)
-        token = livestack.run_python(env, CREATE_ADMIN)
-        port = livestack.free_port()
-        web = livestack.start_daphne(env, port)
-        assert _get(port, token) == 200
-        before = _sessions_opened(postgres)
+    with own_site(workdir, DB_POOL_SIZE=pool_size) as site:
+        before = _sessions_opened(site.postgres)
 
-        answers = [_get(port, token) for _ in range(30)]
+        answers = [site.get() for _ in range(30)]
 
-        opened = _sessions_opened(postgres) - before
+        opened = _sessions_opened(site.postgres) - before
         assert answers == [200] * 30
         if pooled:
             assert opened <= 2  # the pool's own, at most: none per request
         else:
             assert opened >= 30  # DB_POOL_SIZE=0: one per request, as before the pool
-    finally:
-        livestack.stop(web)
-        postgres.stop("immediate", check=False)
