@@ -82,7 +82,9 @@ class _SharedClient(RedisCacheClient):
         self._clients = location.clients
 
     def _get_connection_pool(self, write):
-        index = self._get_connection_pool_index(write)
+        return self._pool_at(self._get_connection_pool_index(write))
+
+    def _pool_at(self, index: int):
         pool = self._pools.get(index)
         if pool is None:
             made = self._pool_class.from_url(self._servers[index], **self._pool_options)
@@ -90,10 +92,12 @@ class _SharedClient(RedisCacheClient):
         return pool
 
     def get_client(self, key=None, *, write=False):
+        # One draw of the server: with several, a read picks one at random, and the
+        # client kept for that index must be built on that index's pool.
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
-            made = self._client(connection_pool=self._get_connection_pool(write))
+            made = self._client(connection_pool=self._pool_at(index))
             client = self._clients.setdefault(index, made)
         return client
 

@@ -116,3 +116,19 @@ def test_resilient_cache_outage_met_by_one_backend_spares_the_next(redis_server)
 
     assert second.is_degraded  # answers at once, without waiting on the dead server
     assert second.get("figure", "recomputed") == "recomputed"
+
+
+def test_resilient_cache_reads_from_several_servers_each_through_its_own_pool():
+    # No server listens: pools and clients are made without connecting.
+    ports = [livestack.free_port() for _ in range(3)]
+    location = ";".join(f"redis://127.0.0.1:{port}/0" for port in ports)
+    client = _backend(location)._cache
+
+    for _ in range(40):  # reads pick server 1 or 2 at random
+        client.get_client()
+    client.get_client(write=True)  # writes go to server 0
+
+    kept = client._clients
+    assert sorted(kept) == [0, 1, 2]
+    for index, redis_client in kept.items():
+        assert redis_client.connection_pool.connection_kwargs["port"] == ports[index]
