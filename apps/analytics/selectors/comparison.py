@@ -79,7 +79,7 @@ def add_comparisons(context: AnalyticsContext, student_pk: int, course_rows: lis
         group = list(by_student.values())
         own = by_student.get(student_pk)
         row["comparison"] = {
-            "course_average": stats.summarise([(value, 1) for value in group])["mean"],
+            "course_average": stats.summarise_values(group)["mean"],
             "percentile": None if own is None else percentile_rank(own, group),
         }
         row["comparison_hidden_reason"] = None

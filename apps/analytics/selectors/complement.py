@@ -20,8 +20,9 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection, connections
+from django.db.models import BooleanField, Count, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Round
 
 from apps.academics import grading
@@ -37,18 +38,29 @@ GradeKey = tuple[str, Decimal]
 
 @dataclass(frozen=True)
 class Complement:
-    """The courses the filtered students take in scope, their other students, and the
-    date range of the attendance counted."""
+    """The courses the filtered students take in scope, the counted enrollments of other
+    students in them (student id, course id), and the date range of the attendance
+    counted."""
 
     course_ids: tuple[int, ...]
-    other_students: tuple[int, ...]
+    other_enrollments: tuple[tuple[int, int], ...]
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
     def _others(self, model) -> QuerySet:
+        """The other students' counted rows of ``model`` in these courses."""
+        rows = model.objects.order_by()
+        if not self.other_enrollments:
+            return rows.none()
+        if _reads_by_enrollment(rows.db):
+            # The pairs come from counted enrollments: no status check is left.
+            if model is Grade:
+                rows = rows.filter(posted_at__isnull=False)  # hidden grades count nowhere
+            return rows.filter(_of_enrollments(model, self.other_enrollments))
+        students = sorted({student_id for student_id, _course in self.other_enrollments})
         # The ids come from counted enrollments: only the enrollment's status is left.
-        rows = grading.counted_records(model.objects.order_by(), live=True)
-        return rows.filter(student_id__in=self.other_students, course_id__in=self.course_ids)
+        rows = grading.counted_records(rows, live=True)
+        return rows.filter(student_id__in=students, course_id__in=self.course_ids)
 
     def _buckets(self) -> QuerySet:
         return GradeBucket.objects.order_by().filter(course_id__in=self.course_ids)
@@ -71,7 +83,11 @@ class Complement:
         ):
             counts[tuple(key)] += as_int(records)
         others = self._dated(self._others(Attendance), "date")
-        for *key, records in _regrouped(others, fields):
+        if _reads_by_enrollment(others.db):
+            others_counts = fetch(others.values_list(*fields).annotate(Count("id")))
+        else:
+            others_counts = _regrouped(others, fields)
+        for *key, records in others_counts:
             counts[tuple(key)] -= as_int(records)
         return +counts  # without the keys left at zero
 
@@ -115,6 +131,26 @@ class Complement:
             return sum(self.grades.values())
         total = self._buckets().aggregate(n=Sum("items"))["n"] or 0
         return total - self._others(Grade).count()
+
+
+def _reads_by_enrollment(alias: str) -> bool:
+    """Whether the others' rows are read by their enrollments' (student, course) pairs:
+    on PostgreSQL, one index probe per enrollment (a study year's others: attendance
+    105 → 22 ms, grade count 58 → 9 ms, against the student and course ids and an EXISTS
+    on the enrollment for each row). SQLite plans that ``IN (VALUES …)`` as a scan of the
+    whole table (1.2 s), and as a join it filters the grades through a Bloom filter built
+    over every grade (160 ms): it keeps the ids and the EXISTS (80 and 43 ms)."""
+    return connections[alias].vendor == "postgresql"
+
+
+def _of_enrollments(model, enrollments) -> RawSQL:
+    """``(student_id, course_id) IN (VALUES …)`` on ``model``'s table. The ids are read
+    from the database as integers and written as integer literals: a complement may hold
+    more enrollments than a statement may have parameters."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    pairs = ",".join(f"({int(student)},{int(course)})" for student, course in enrollments)
+    sql = f"({table}.student_id, {table}.course_id) IN (VALUES {pairs})"
+    return RawSQL(sql, (), output_field=BooleanField())
 
 
 def _regrouped(queryset: QuerySet, fields: tuple[str, ...]) -> list[tuple]:
@@ -162,9 +198,8 @@ def complement_of(scope, date_from=None, date_to=None) -> Complement | None:
         .order_by()
         .filter(course_id__in=course_ids)
         .exclude(student_id__in=scope.student_ids)
-        .values_list("student_id")
+        .values_list("student_id", "course_id")
     )
     if len(others) >= sum(as_int(n) for _course_id, n in own):
         return None
-    students = tuple(sorted({student_id for (student_id,) in others}))
-    return Complement(course_ids, students, date_from, date_to)
+    return Complement(course_ids, tuple(sorted(others)), date_from, date_to)

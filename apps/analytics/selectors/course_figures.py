@@ -10,6 +10,7 @@ from django.http import Http404
 
 from apps.analytics import stats
 from apps.analytics.models import StudentResult
+from apps.analytics.ranged.reading import fetch
 from apps.analytics.selectors.attendance_figures import (
     _course_status_rows,
     _grouped_rate,
@@ -40,7 +41,7 @@ def _results_by_course(context: AnalyticsContext) -> dict[int, list]:
 
 
 def _course_row(course: dict, finals: list[float], enrolled: int, rate, flagged: int) -> dict:
-    summary = stats.summarise([(value, 1) for value in finals])
+    summary = stats.summarise_values(finals)
     return {
         "course_id": course["id"],
         "course_code": course["course_code"],
@@ -63,25 +64,36 @@ def _flagged(context: AnalyticsContext, results: list) -> int:
 
 def _finals_and_flagged(context: AnalyticsContext) -> tuple[dict, dict]:
     """Per course: the final grades of its students, and how many of them are at risk."""
-    if not context.stored_students:
-        grouped = _results_by_course(context)
-        return (
-            {pk: _final_grades(rows) for pk, rows in grouped.items()},
-            {pk: _flagged(context, rows) for pk, rows in grouped.items()},
-        )
-    finals: dict[int, list[float]] = defaultdict(list)
-    rows = context.enrollment_results.exclude(final_grade=None).values_list(
-        "course_id", Cast("final_grade", FloatField())
+    grouped = _results_by_course(context)
+    return (
+        {pk: _final_grades(rows) for pk, rows in grouped.items()},
+        {pk: _flagged(context, rows) for pk, rows in grouped.items()},
     )
-    for course_id, value in rows:
-        finals[course_id].append(value)
+
+
+def _stored_enrolled_and_finals(context: AnalyticsContext) -> tuple[dict, dict]:
+    """Per course: the counted enrollments and their final grades, from one read of the
+    stored results as plain tuples (two reads, through the ORM's converters, took
+    ~120 ms of the whole school's 220 ms)."""
+    enrolled: dict[int, int] = defaultdict(int)
+    finals: dict[int, list[float]] = defaultdict(list)
+    rows = context.enrollment_results.values_list("course_id", Cast("final_grade", FloatField()))
+    for course_id, final in fetch(rows):
+        enrolled[course_id] += 1
+        if final is not None:
+            finals[course_id].append(final)
+    return enrolled, finals
+
+
+def _stored_flagged(context: AnalyticsContext) -> dict[int, int]:
+    """Per course: its students whose stored risk level is flagged."""
     at_risk = StudentResult.objects.filter(risk_level__in=RISK_LEVELS_FLAGGED)
     flagged = (
         context.enrollment_results.filter(student_id__in=at_risk.values("student_id"))
         .values_list("course_id")
         .annotate(n=Count("pk"))
     )
-    return finals, dict(flagged)
+    return dict(fetch(flagged))
 
 
 def _enrolled_counts(context: AnalyticsContext) -> dict[int, int]:
@@ -93,9 +105,13 @@ def _enrolled_counts(context: AnalyticsContext) -> dict[int, int]:
 
 
 def courses(context: AnalyticsContext) -> dict:
-    enrolled = _enrolled_counts(context)
+    if context.stored_students:
+        enrolled, finals = _stored_enrolled_and_finals(context)
+        flagged = _stored_flagged(context)
+    else:
+        enrolled = _enrolled_counts(context)
+        finals, flagged = _finals_and_flagged(context)
     rates = _course_attendance(context)
-    finals, flagged = _finals_and_flagged(context)
     rows = [
         _course_row(
             course, finals.get(pk, []), enrolled.get(pk, 0), rates.get(pk), flagged.get(pk, 0)
