@@ -17,7 +17,14 @@ from apps.academics import grading
 from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
 from apps.academics.models import Course
 from apps.analytics.models import EnrollmentResult, StudentResult
-from apps.analytics.ranged.reading import Pair, Selection, enrollment_pairs, students_wholly_in
+from apps.analytics.ranged.reading import (
+    LISTED_STUDENTS,
+    Pair,
+    Selection,
+    enrollment_pairs,
+    fetch,
+    students_wholly_in,
+)
 from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums
 from apps.analytics.ranged.trend import trends
 
@@ -112,9 +119,11 @@ def _stored_levels(pairs) -> dict[int, str]:
     """The stored risk level of each student of these enrollments whose every counted
     course is among them: without dates, the same finals, attendance and trend."""
     covered = students_wholly_in(pairs)
-    return dict(
-        StudentResult.objects.filter(student_id__in=covered).values_list("student_id", "risk_level")
-    )
+    rows = StudentResult.objects.order_by().values_list("student_id", "risk_level")
+    if len(covered) > LISTED_STUDENTS:  # every stored level, kept by id
+        wanted = set(covered)
+        return {student_id: level for student_id, level in fetch(rows) if student_id in wanted}
+    return dict(fetch(rows.filter(student_id__in=covered)))
 
 
 def risk_levels(selection: Selection, finals: dict[Pair, Final] | None = None) -> dict[int, str]:
