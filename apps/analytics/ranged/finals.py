@@ -76,14 +76,16 @@ def _course_rules(pairs: list[Pair]) -> dict[int, CourseRules]:
 
 def _stored_finals(selection: Selection, without: Collection[int] = ()) -> dict[Pair, Final]:
     rows = selection.restrict(EnrollmentResult.objects.order_by())
-    if without:
+    if without and len(without) <= LISTED_STUDENTS:  # else left out below
         rows = rows.exclude(student_id__in=sorted(without))
     rows = rows.values_list(
         "student_id", "course_id", "final_grade", "credits", "present", "absent", "late", "excused"
     )
+    left_out = set(without)
     return {
         (s, c): Final(s, c, final, credits, grading.AttendanceCounts(*counts))
         for s, c, final, credits, *counts in rows
+        if s not in left_out
     }
 
 
