@@ -13,8 +13,8 @@ from apps.analytics.selectors import AnalyticsContext
 
 @pytest.fixture
 def long_lists(monkeypatch):
-    for module in ("apps.analytics.ranged.finals", "apps.analytics.selectors.student_figures"):
-        monkeypatch.setattr(f"{module}.LISTED_STUDENTS", 0)
+    for module in ("ranged.reading", "ranged.finals", "selectors.student_figures"):
+        monkeypatch.setattr(f"apps.analytics.{module}.LISTED_STUDENTS", 0)
 
 
 @pytest.mark.postgres
