@@ -47,9 +47,11 @@ def _course_finals(context: AnalyticsContext, course_ids: list[int]) -> dict[int
             for result in summary.courses
         ]
     else:
-        # The classes' finals over the range from the daily rollups, as every other
-        # ranged figure (the live engine here cost ~0.3 s of a student's 0.9 s report).
-        results = ranged.course_results(**arguments).values()
+        # The classes' final grades over the range from the daily rollups, as every
+        # other ranged figure, and only those: no breakdown of the classmates' results
+        # (the live engine here cost ~0.3 s of a student's 0.9 s report, the engine's
+        # whole results over the rollups ~0.1 s of a teacher's 0.17 s).
+        results = ranged.final_grades(**arguments).values()
     wanted = set(course_ids)
     for result in results:
         if result.course_id in wanted and result.final_grade is not None:
