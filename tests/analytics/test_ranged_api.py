@@ -94,6 +94,28 @@ def test_ranged_attendance_alert_counts_a_run_across_a_week_boundary(school, adm
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(("threshold", "alerted"), [("66.67", False), ("66.68", True)])
+def test_ranged_alert_tests_the_rate_rounded_as_shown(school, admin_user, threshold, alerted):
+    """Ana's mathematics, Monday to Wednesday: present, late, absent and excused, so 2 of
+    3 countable records, 66.666… % shown as 66.67. Below a threshold of 66.68 it alerts;
+    at 66.67 it does not, though the unrounded rate is below it, as the engine decides."""
+    params = {
+        "date_from": "2025-10-06",
+        "date_to": "2025-10-08",
+        "threshold": threshold,
+        "consecutive": 100,  # no run alerts: only the rate decides
+    }
+    response = _client(admin_user).get(reverse("analytics-api:attendance"), params)
+
+    alerts = {(row["student_id"], row["course_code"]): row for row in response.json()["alerts"]}
+    ana_math = alerts.get((school.ana.student_id, "MATH1"))
+    assert (ana_math is not None) is alerted
+    if alerted:
+        assert ana_math["rate"] == 66.67
+    assert (school.ben.student_id, "MATH1") in alerts  # 0 %: below either
+
+
+@pytest.mark.postgres
 def test_ranged_rollups_follow_a_grade_write(school, admin_user):
     services.grade_create(
         student=school.ana,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
@@ -123,9 +124,12 @@ def attendance_standings(
     course_ids: Any = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    threshold: Decimal | None = None,
+    consecutive: int | None = None,
 ) -> list:
     """The attendance of each enrollment ``course_results`` gives (rate, unexcused
-    absences, longest run), read from the attendance rollups alone over a date range."""
+    absences, longest run), read from the attendance rollups alone over a date range;
+    with ``threshold`` and ``consecutive``, at least those that raise an alert."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     if not selection.dated or not readable():
         return list(
@@ -136,7 +140,7 @@ def attendance_standings(
                 date_to=date_to,
             ).values()
         )
-    return _attendance_standings(selection)
+    return _attendance_standings(selection, threshold, consecutive)
 
 
 def grade_count(

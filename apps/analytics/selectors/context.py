@@ -209,11 +209,16 @@ class AnalyticsContext:
 
     @cached_property
     def attendance_results(self) -> list:
-        """Every enrollment's attendance in scope (rate, unexcused absences, longest run):
-        the results themselves without dates or live, else the attendance rollups only."""
+        """The enrollments in scope that the attendance alerts test (rate, unexcused
+        absences, longest run): every result without dates or live, else, from the
+        attendance rollups alone, at least those that raise an alert."""
         if self.stored or self.live:
             return self.results
-        return ranged.attendance_standings(**self._engine_arguments())
+        return ranged.attendance_standings(
+            **self._engine_arguments(),
+            threshold=self.filters.threshold,
+            consecutive=self.filters.consecutive,
+        )
 
     @cached_property
     def risk_levels(self) -> dict[int, str]:
