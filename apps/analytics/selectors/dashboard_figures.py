@@ -15,27 +15,32 @@ from apps.analytics.selectors.attendance_figures import (
     _status_counts,
     _trend,
 )
-from apps.analytics.selectors.common import (
-    _final_grades,
-    _letter_counts,
-    field,
-)
 from apps.analytics.selectors.context import AnalyticsContext
 
 TOP_COURSES = 5
 
 
-def _course_averages(context: AnalyticsContext, results: list) -> list[dict]:
+def _engine_final_figures(context: AnalyticsContext) -> dict:
+    """Average, pass rate, letters and course averages of the engine's results in scope
+    (over a date range, or live), in one pass over them: a whole school's ~97,000
+    enrollments were walked three times."""
+    finals: list[float] = []
+    letters: dict[str, int] = defaultdict(int)
     by_course: dict[int, list[float]] = defaultdict(list)
-    for result in results:
-        if field(result, "final_grade") is not None:
-            by_course[result.course_id].append(float(result.final_grade))
-    rows = []
+    for result in context.final_results:
+        final = result.final_grade
+        if final is None:
+            continue
+        value = float(final)
+        finals.append(value)
+        letters[result.letter_grade] += 1
+        by_course[result.course_id].append(value)
+    averages = []
     for course_id, grades in by_course.items():
         course = context.courses.get(course_id)
         if course is None:
             continue
-        rows.append(
+        averages.append(
             {
                 "course_id": course_id,
                 "course_code": course["course_code"],
@@ -44,7 +49,14 @@ def _course_averages(context: AnalyticsContext, results: list) -> list[dict]:
                 "students": len(grades),
             }
         )
-    return sorted(rows, key=lambda row: (-row["average_final_grade"], row["course_code"]))
+    averages.sort(key=lambda row: (-row["average_final_grade"], row["course_code"]))
+    return {
+        "enrollments": context.scope.enrollments.count(),
+        "average_grade": stats.num(sum(finals) / len(finals)) if finals else None,
+        "pass_rate": stats.pass_rate(finals),
+        "letters": list(letters.items()),
+        "course_averages": averages,
+    }
 
 
 def _stored_final_figures(context: AnalyticsContext) -> dict:
@@ -112,18 +124,8 @@ def dashboard(context: AnalyticsContext) -> dict:
     student_totals = scope.students.aggregate(
         students=Count("id"), active_students=Count("id", filter=Q(is_active=True))
     )
-    if context.stored:
-        figures = _stored_final_figures(context)
-    else:
-        results = context.final_results
-        finals = _final_grades(results)
-        figures = {
-            "enrollments": scope.enrollments.count(),
-            "average_grade": stats.num(sum(finals) / len(finals)) if finals else None,
-            "pass_rate": stats.pass_rate(finals),
-            "letters": _letter_counts(results),
-            "course_averages": _course_averages(context, results),
-        }
+    stored = context.stored
+    figures = _stored_final_figures(context) if stored else _engine_final_figures(context)
     risk = _risk_counts(context)
     course_averages = figures["course_averages"]
     return {
