@@ -29,7 +29,6 @@ from apps.analytics.ranged.reading import (
 from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums
 from apps.analytics.ranged.trend import trends
 
-_NO_COUNTS = (0, 0, 0, 0)
 # Final grades have two decimals: a school's ~10,000 values, each looked up once.
 _letter_of = functools.lru_cache(maxsize=16_384)(grading.letter_grade)
 _EMPTY: dict = {}
@@ -105,17 +104,29 @@ def final_grades(selection: Selection, without: Collection[int] = ()) -> dict[Pa
     grades, exams = grade_sums(selection)
     daily = daily_sums(selection)
     counts = attendance_counts(selection)
+    # An enrollment with no record in the range gets its course's final of nothing, worked
+    # out once per course by the same function: on one day most of a school's are so.
+    nothing = grading.AttendanceCounts()
+    empty_finals: dict[int, Decimal | None] = {}
     finals = {}
     for pair in pairs:
-        course = courses[pair[1]]
-        attendance = grading.AttendanceCounts(*counts.get(pair, _NO_COUNTS))
-        grade = final_grade(
-            course,
-            grades.get(pair, _EMPTY),
-            exams.get(pair, _EMPTY),
-            daily.get(pair, _EMPTY),
-            attendance,
-        )
+        course_id = pair[1]
+        course = courses[course_id]
+        found = counts.get(pair)
+        attendance = nothing if found is None else grading.AttendanceCounts(*found)
+        pair_grades, pair_exams, pair_daily = grades.get(pair), exams.get(pair), daily.get(pair)
+        if found is None and pair_grades is None and pair_exams is None and pair_daily is None:
+            if course_id not in empty_finals:
+                empty_finals[course_id] = final_grade(course, _EMPTY, _EMPTY, _EMPTY, nothing)
+            grade = empty_finals[course_id]
+        else:
+            grade = final_grade(
+                course,
+                pair_grades or _EMPTY,
+                pair_exams or _EMPTY,
+                pair_daily or _EMPTY,
+                attendance,
+            )
         finals[pair] = Final(pair[0], pair[1], grade, course.credits, attendance)
     return finals
 
