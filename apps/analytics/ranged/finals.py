@@ -19,11 +19,11 @@ from apps.academics.grading.finals import CourseRules, StudentStanding, final_gr
 from apps.academics.models import Course
 from apps.analytics.models import EnrollmentResult, StudentResult
 from apps.analytics.ranged.reading import (
-    LISTED_STUDENTS,
     Pair,
     Selection,
     enrollment_pairs,
     fetch,
+    of_listed_students,
     students_wholly_in,
 )
 from apps.analytics.ranged.sums import attendance_counts, daily_sums, grade_sums
@@ -78,8 +78,8 @@ def _course_rules(pairs: list[Pair]) -> dict[int, CourseRules]:
 
 def _stored_finals(selection: Selection, without: Collection[int] = ()) -> dict[Pair, Final]:
     rows = selection.restrict(EnrollmentResult.objects.order_by())
-    if without and len(without) <= LISTED_STUDENTS:  # else left out below
-        rows = rows.exclude(student_id__in=sorted(without))
+    if without:
+        rows = of_listed_students(rows, without, exclude=True)
     rows = rows.values_list(
         "student_id", "course_id", "final_grade", "credits", "present", "absent", "late", "excused"
     )
@@ -135,11 +135,10 @@ def _stored_levels(pairs) -> dict[int, str]:
     """The stored risk level of each student of these enrollments whose every counted
     course is among them: without dates, the same finals, attendance and trend."""
     covered = students_wholly_in(pairs)
-    rows = StudentResult.objects.order_by().values_list("student_id", "risk_level")
-    if len(covered) > LISTED_STUDENTS:  # every stored level, kept by id
-        wanted = set(covered)
-        return {student_id: level for student_id, level in fetch(rows) if student_id in wanted}
-    return dict(fetch(rows.filter(student_id__in=covered)))
+    wanted = set(covered)
+    rows = of_listed_students(StudentResult.objects.order_by(), wanted)
+    levels = fetch(rows.values_list("student_id", "risk_level"))
+    return {student_id: level for student_id, level in levels if student_id in wanted}
 
 
 def _pooled(enrolled: list[Final]) -> grading.AttendanceCounts:

@@ -37,6 +37,16 @@ _FEW_STUDENTS = 200
 LISTED_STUDENTS = 2_000
 
 
+def of_listed_students(queryset: QuerySet, student_ids, *, exclude: bool = False) -> QuerySet:
+    """``queryset`` restricted to these students (``exclude``: without them) when they
+    are at most ``LISTED_STUDENTS``; beyond, unchanged: the caller keeps its rows by id
+    in Python either way."""
+    if len(student_ids) > LISTED_STUDENTS:
+        return queryset
+    ids = sorted(student_ids)
+    return queryset.exclude(student_id__in=ids) if exclude else queryset.filter(student_id__in=ids)
+
+
 def fetch(queryset: QuerySet) -> list[tuple]:
     """The queryset's rows as plain tuples, without the ORM's per-row converters."""
     try:
@@ -152,9 +162,7 @@ def students_wholly_in(pairs: Iterable[Pair]) -> list[int]:
     if not in_scope:
         return []
     # The enrollments' own table: the stored results' pairs in far narrower rows.
-    counted = Enrollment.objects.counted().order_by()
-    if len(in_scope) <= LISTED_STUDENTS:  # else every student's count, kept by id below
-        counted = counted.filter(student_id__in=sorted(in_scope))
+    counted = of_listed_students(Enrollment.objects.counted().order_by(), in_scope)
     counts = counted.values_list("student_id").annotate(n=Count("pk"))
     return [pk for pk, n in fetch(counts) if as_int(n) == in_scope.get(pk)]
 

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from apps.academics import grading
 from apps.analytics import stats
-from apps.analytics.ranged.reading import LISTED_STUDENTS, fetch
+from apps.analytics.ranged.reading import fetch, of_listed_students
 from apps.analytics.selectors.bands import add_percentiles
 from apps.analytics.selectors.common import (
     field,
@@ -91,8 +91,7 @@ def _stored_student_rows(context: AnalyticsContext, student_ids=None) -> list[di
     """The stored student results, one row per student in scope (of these only)."""
     results, students = context.student_results, context.students
     if student_ids is not None:
-        if len(student_ids) <= LISTED_STUDENTS:  # else the scope's rows, kept by id below
-            results = results.filter(student_id__in=sorted(student_ids))
+        results = of_listed_students(results, student_ids)  # kept by id below
         students = {pk: student for pk, student in students.items() if pk in student_ids}
     # Plain tuples, numbers as floats and the reasons as their JSON text: 10,000 rows
     # through the ORM's converters and a JSON parse each took a third of the list's time.
