@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.academics.filtering import RecordFilters
-from apps.analytics import exporting, exports, selectors
+from apps.analytics import exporting, exports, rollup_state, selectors
 from apps.analytics.caching import cached_value, entry_key
 from apps.analytics.results import flush_pending
 from apps.analytics.scope import scope_key
@@ -60,7 +60,12 @@ def compute_report(
     name: str, user, filters: RecordFilters, pk: int | None = None, *, live: bool = False
 ) -> dict:
     """The report's data computed now (no cache); ``live=True`` runs the grade engine over
-    the raw rows instead of the stored data (the reference for the equivalence tests)."""
+    the raw rows instead of the stored data (the reference for the equivalence tests).
+    Rollups a rebuild empties meanwhile are not read half empty (``consistently``)."""
+    return rollup_state.consistently(lambda: _compute(name, user, filters, pk, live))
+
+
+def _compute(name: str, user, filters: RecordFilters, pk: int | None, live: bool) -> dict:
     report = REPORTS[name]
     if report.name == "student":
         if filters.students and pk not in filters.students:

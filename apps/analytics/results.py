@@ -28,7 +28,9 @@ from django.utils import timezone, translation
 from apps.academics import changes, grading
 from apps.academics.batch import fastinsert
 from apps.academics.models import Attendance, Course, Enrollment, Grade, Student
+from apps.analytics import rollup_state
 from apps.analytics.caching import bump_generation
+from apps.analytics.engine_ahead import EngineAhead
 from apps.analytics.models import (
     AttendanceDay,
     AttendanceSlot,
@@ -41,7 +43,7 @@ from apps.analytics.models import (
     TrendSegment,
 )
 from apps.analytics.overlap import Overlapped
-from apps.analytics.rollup_state import record_first_write, record_rebuilt
+from apps.analytics.rollup_state import record_first_write
 from apps.analytics.rollups import (
     ALL_TABLES,
     EVERYTHING,
@@ -136,27 +138,26 @@ def _write_students(student_ids: list[int], rollups: RollupScope = EVERYTHING) -
     return written
 
 
-def _write_engine_rows(student_ids: list[int] | None) -> int:
-    """Replace the engine rows of these students (all when None); returns students
-    written."""
-    now = timezone.now()
+@dataclass(frozen=True)
+class EngineRows:
+    """The engine's rows of some students as they are stored, not yet written: plain
+    values, so a helper process can compute them (``engine_ahead``)."""
+
+    results: list[dict]
+    breakdowns: list[dict]
+    students: list[dict]
+
+
+def engine_rows(student_ids: list[int] | None) -> EngineRows:
+    """The engine's rows of these live students (all when None), computed from the
+    records; reads only, writes nothing."""
     # Risk reasons are stored in the site's language; other languages re-render them.
     with translation.override(settings.LANGUAGE_CODE):
         summaries = _summaries(student_ids)
-    for model in ENGINE_TABLES:
-        rows = model.objects.all()
-        if student_ids is not None:
-            rows = rows.filter(student_id__in=student_ids)
-        rows.delete()
     results = [result for summary in summaries.values() for result in summary.courses]
-    write = fastinsert.insert_rows_numbered_by_database
-    write(
-        EnrollmentResult,
-        [{**enrollment_values(result), "computed_at": now} for result in results],
-    )
-    write(
-        EnrollmentBreakdown,
-        [
+    return EngineRows(
+        results=[enrollment_values(result) for result in results],
+        breakdowns=[
             {
                 "student_id": result.student_id,
                 "course_id": result.course_id,
@@ -164,12 +165,30 @@ def _write_engine_rows(student_ids: list[int] | None) -> int:
             }
             for result in results
         ],
+        students=[student_values(summary) for summary in summaries.values()],
     )
-    write(
-        StudentResult,
-        [{**student_values(summary), "computed_at": now} for summary in summaries.values()],
-    )
-    return len(summaries)
+
+
+def _write_engine_rows(student_ids: list[int] | None) -> int:
+    """Replace the engine rows of these students (all when None); returns students
+    written."""
+    return replace_engine_rows(student_ids, engine_rows(student_ids))
+
+
+def replace_engine_rows(student_ids: list[int] | None, rows: EngineRows) -> int:
+    """Put ``rows`` in place of the engine rows of these students (all when None);
+    returns students written."""
+    now = timezone.now()
+    for model in ENGINE_TABLES:
+        stored = model.objects.all()
+        if student_ids is not None:
+            stored = stored.filter(student_id__in=student_ids)
+        stored.delete()
+    write = fastinsert.insert_rows_numbered_by_database
+    write(EnrollmentResult, [{**values, "computed_at": now} for values in rows.results])
+    write(EnrollmentBreakdown, rows.breakdowns)
+    write(StudentResult, [{**values, "computed_at": now} for values in rows.students])
+    return len(rows.students)
 
 
 # Up to this many students (the refresh after one write), the engine's per-student loader
@@ -298,6 +317,8 @@ def refresh_results(
 @dataclass
 class RebuildTimings:
     students: int = 0
+    # Chunks of students whose engine rows a helper process computed (SQLite).
+    computed_ahead: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -326,7 +347,8 @@ def rebuild_results(
     first. Each step's rows are whole at every moment (a reader sees the old or the new
     ones; a student's engine rows and rollups commit in different steps, with the same
     figures unless a write came between, which refreshes them itself), and the rollups
-    are recorded current once the last step is written."""
+    are recorded current once the last step is written. On SQLite the rollups are emptied
+    first and read through the live engine until then (``rollup_state.empty_for_rebuild``)."""
     timings = RebuildTimings()
     started = time.perf_counter()
     live_students = Student.objects.order_by().values("pk")
@@ -336,12 +358,40 @@ def rebuild_results(
             model.objects.exclude(student_id__in=live_students).delete()
         for model in (AttendanceSlot, GradeBucket):
             model.objects.exclude(course_id__in=live_courses).delete()
-    student_ids = list(live_students.values_list("pk", flat=True))
-    # On PostgreSQL the statements (slots, rollups) are written on a second connection
-    # while this one computes the engine rows, then on both (``overlap``); elsewhere one
-    # after the other.
-    course_chunks = list(_chunks(live_courses.values_list("pk", flat=True), courses_per_step))
+    emptied = rollup_state.empty_for_rebuild()
+    try:
+        student_ids = list(live_students.values_list("pk", flat=True))
+        course_ids = list(live_courses.values_list("pk", flat=True))
+        _rebuild_steps(
+            timings,
+            list(_chunks(student_ids, students_per_step)),
+            list(_chunks(course_ids, courses_per_step)),
+        )
+        timings.seconds["engine"] = time.perf_counter() - started
+        with transaction.atomic():
+            rollup_state.record_rebuilt()
+    finally:
+        if emptied:
+            rollup_state.release_rebuild_lock()
+    # Fresh statistics for the planner (``sms.sqlite.refresh_statistics``), one table per
+    # step, on both connections where there are two (PostgreSQL: ~3.5 s in a row).
     with Overlapped() as statements:
+        for model in (EnrollmentResult, StudentResult, AttendanceSlot, GradeBucket, *ALL_TABLES):
+            statements.submit(sqlite.refresh_statistics, (model,))
+    timings.seconds["all"] = time.perf_counter() - started
+    return timings
+
+
+def _rebuild_steps(
+    timings: RebuildTimings, student_chunks: list[list[int]], course_chunks: list[list[int]]
+) -> None:
+    """The engine rows and rollups of each chunk of students, and the slots and buckets
+    of each chunk of courses."""
+    # On PostgreSQL the statements (slots, rollups) are written on a second connection
+    # while this one computes the engine rows, then on both (``overlap``); on SQLite a
+    # helper process computes the next chunk's engine rows while this one writes
+    # (``engine_ahead``); elsewhere one after the other.
+    with Overlapped() as statements, EngineAhead(student_chunks, engine_rows) as ahead:
 
         def submit_slots() -> None:
             for chunk in course_chunks:
@@ -352,23 +402,14 @@ def rebuild_results(
         # large demo: 5–7 s last, 12 s first).
         if statements.enabled:
             submit_slots()
-        for chunk in _chunks(student_ids, students_per_step):
+        for index, chunk in enumerate(student_chunks):
             with transaction.atomic():
-                timings.students += _write_engine_rows(chunk)
+                timings.students += replace_engine_rows(chunk, ahead.rows(index))
             for scope in ROLLUP_STEPS:
                 statements.submit(write_rollups, chunk, scope)
-        timings.seconds["engine"] = time.perf_counter() - started
+        timings.computed_ahead = ahead.computed_ahead
         if not statements.enabled:
             submit_slots()
-    with transaction.atomic():
-        record_rebuilt()
-    # Fresh statistics for the planner (``sms.sqlite.refresh_statistics``), one table per
-    # step, on both connections where there are two (PostgreSQL: ~3.5 s in a row).
-    with Overlapped() as statements:
-        for model in (EnrollmentResult, StudentResult, AttendanceSlot, GradeBucket, *ALL_TABLES):
-            statements.submit(sqlite.refresh_statistics, (model,))
-    timings.seconds["all"] = time.perf_counter() - started
-    return timings
 
 
 # --- Refresh on change ------------------------------------------------------------------

@@ -9,14 +9,24 @@ built by this code's ``ROLLUPS_VERSION``, they come from the live engine (the re
 exact, slower), and the first such request queues one rebuild (``request_rebuild``: a
 Celery task behind a cache lock, also queued when a worker starts). The rebuild replaces
 every rollup row and records the version in the same transaction.
+
+On SQLite, deleting a chunk's old rows was a third of a full rebuild's rollup writes, so
+a full rebuild there (``results.rebuild_results``) empties the rollup tables first, in the
+commit that marks them stale (``empty_for_rebuild``): until it ends, the ranged figures
+are the live engine's, as after an upgrade. A figure computed from the rollups while that
+commit came (``consistently``) checks the state once it is done, and is computed again
+by the live engine if they stopped being current meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.academics.models import Student
@@ -27,7 +37,7 @@ from apps.analytics.models import (
     RollupState,
     TrendSegment,
 )
-from apps.analytics.rollups import ROLLUPS_VERSION, write_rollups
+from apps.analytics.rollups import ALL_TABLES, ROLLUPS_VERSION, write_rollups
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +139,72 @@ def release_rebuild_lock() -> None:
     cache.delete(REBUILD_LOCK)
 
 
+# --- Emptied by a SQLite rebuild ------------------------------------------------------------
+def rebuild_empties() -> bool:
+    """Whether a full rebuild empties the rollups before writing them: on SQLite, where
+    deleting the old rows chunk by chunk cost a third of their writes (PostgreSQL only
+    marks them dead, and its rebuild reads them meanwhile)."""
+    return connection.vendor == "sqlite"
+
+
+def empty_for_rebuild() -> bool:
+    """Before a full rebuild writes every rollup (SQLite): in one commit, mark them stale
+    and delete every row; True when done. Not done (False) while another rebuild is
+    queued or running, or without the cache to say so: the rebuild then replaces the
+    rows chunk by chunk. The caller holds the rebuild lock until ``release_rebuild_lock``
+    (``request_rebuild`` queues nothing meanwhile)."""
+    if not rebuild_empties():
+        return False
+    try:
+        locked = cache.add(REBUILD_LOCK, 1, REBUILD_LOCK_SECONDS)
+    except Exception:  # noqa: BLE001 - no cache, no lock: replace chunk by chunk
+        logger.warning("analytics: cache unavailable, rollups not emptied", exc_info=True)
+        return False
+    if not locked:
+        return False
+    with transaction.atomic():
+        RollupState.objects.update_or_create(pk=1, defaults={"version": 0})
+        for model in ALL_TABLES:
+            model.objects.all().delete()  # SQLite drops the pages, not row by row
+        transaction.on_commit(lambda: cache.delete(VERSION_KEY))
+    return True
+
+
+# Whether the figure computed in this context (``consistently``) has read the rollups,
+# or has found them stale and runs on the live engine.
+UNREAD, READ, STALE = "unread", "read", "stale"
+_reading: ContextVar[str | None] = ContextVar("analytics_rollup_reading", default=None)
+
+T = TypeVar("T")
+
+
+def consistently(compute: Callable[[], T]) -> T:
+    """``compute()``, whose reads of the rollups all saw them current. Where a rebuild
+    empties them (``empty_for_rebuild``) in the commit that marks them stale, a figure
+    that read them and finds them stale afterwards may have read them half empty: it is
+    computed again, on the live engine."""
+    if not rebuild_empties():
+        return compute()
+    token = _reading.set(UNREAD)
+    try:
+        value = compute()
+        if _reading.get() == READ and stored_version() < ROLLUPS_VERSION:
+            _reading.set(STALE)
+            value = compute()
+        return value
+    finally:
+        _reading.reset(token)
+
+
 def readable() -> bool:
     """``rollups_current()``, queueing the rebuild when they are not: what a ranged
     figure asks before reading them."""
+    reading = _reading.get()
+    if reading == STALE:
+        return False
     if rollups_current():
+        if reading == UNREAD:
+            _reading.set(READ)
         return True
     request_rebuild()
     return False
