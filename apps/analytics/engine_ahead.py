@@ -7,7 +7,9 @@ only). What another process can do beside that writer is read: the grade engine'
 reads and Python for the next chunk, a third of a rebuild (large demo, a chunk of 1,000
 students: the engine 1.7 s, writing its rows 0.4 s, the rollups ~3.5 s). A process, not
 a thread: a thread beside the writer slowed the writer's statements by as much as it
-saved.
+saved. Its own interpreter (``engine_helper``), not a ``multiprocessing`` child: those
+re-run the parent's main script, which a script without a ``__main__`` guard cannot
+take.
 
 A chunk's rows computed ahead are stale if a write to one of its students committed
 after the helper read them. The caller takes them inside its chunk's transaction, which
@@ -26,17 +28,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from apps.academics.models import Student
 from apps.analytics.models import StudentResult
-from sms.helper_process import start_django
 
 if TYPE_CHECKING:
     from apps.analytics.results import EngineRows
@@ -49,6 +52,21 @@ Chunk = list[int]
 # also counts as one that came between (the clock of the process that wrote it may differ
 # by as much), which costs only an inline computation.
 CLOCK_MARGIN = dt.timedelta(seconds=1)
+# How long a helper that was told to stop may take to end before it is killed.
+STOP_SECONDS = 30
+
+
+class Helper(Protocol):
+    """Computes one chunk at a time: ``start`` hands it over, ``result`` waits for its
+    rows (and raises if it could not compute them)."""
+
+    def start(self, chunk: Chunk) -> None: ...
+    def result(self) -> EngineRows: ...
+    def close(self) -> None: ...
+
+
+class HelperFailed(Exception):
+    pass
 
 
 def can_compute_ahead() -> bool:
@@ -56,24 +74,54 @@ def can_compute_ahead() -> bool:
         connection.vendor == "sqlite"
         and not connection.is_in_memory_db()
         and not connection.in_atomic_block
-        and not multiprocessing.current_process().daemon
     )
 
 
-def helper_pool() -> ProcessPoolExecutor:
-    # spawn: a forked child would inherit the caller's open SQLite connection.
-    return ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_django,
-        initargs=(str(connection.settings_dict["NAME"]),),
-    )
+class HelperProcess:
+    """``engine_helper`` in a process of its own, on this connection's database file."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed module
+            [
+                sys.executable,
+                "-m",
+                "apps.analytics.engine_helper",
+                str(connection.settings_dict["NAME"]),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=settings.BASE_DIR,
+        )
+
+    def start(self, chunk: Chunk) -> None:
+        pickle.dump(chunk, self._process.stdin)
+        self._process.stdin.flush()
+
+    def result(self) -> EngineRows:
+        try:
+            kind, value = pickle.load(self._process.stdout)
+        except EOFError as error:
+            raise HelperFailed(f"the helper ended (exit {self._process.poll()})") from error
+        if kind != "rows":
+            raise HelperFailed(value)
+        return value
+
+    def close(self) -> None:
+        """Its input ends and its answers go unread: it stops, also half way through an
+        answer (a rebuild that failed)."""
+        try:
+            self._process.stdin.close()
+            self._process.stdout.close()
+            self._process.wait(STOP_SECONDS)
+        except (OSError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait()
 
 
 class EngineAhead:
     """``with EngineAhead(chunks, engine_rows) as ahead: ahead.rows(i)``: the engine rows
-    of ``chunks[i]`` (``compute``: ``results.engine_rows``, a function the helper can
-    import), taken in order, inside the transaction that writes them; while the caller
+    of ``chunks[i]`` (``compute``, ``results.engine_rows``, the function the helper
+    runs), taken in order, inside the transaction that writes them; while the caller
     writes chunk i, the helper computes chunk i + 1."""
 
     def __init__(
@@ -82,48 +130,71 @@ class EngineAhead:
         compute: Callable[[Chunk], EngineRows],
         *,
         enabled: bool | None = None,
-        pool: Callable[[], Executor] = helper_pool,
+        helper: Callable[[], Helper] = HelperProcess,
     ) -> None:
         self.chunks = chunks
         self.compute = compute
         self.enabled = (can_compute_ahead() if enabled is None else enabled) and len(chunks) > 1
-        self._pool_factory = pool
-        self._pool: Executor | None = None
-        self._ahead: dict[int, tuple[Future, dt.datetime]] = {}
+        self._new_helper = helper
+        self._helper: Helper | None = None
+        # The chunks handed to the helper and not yet taken (it answers in that order),
+        # with when each was handed over: it starts reading them no earlier.
+        self._pending: dict[int, dt.datetime] = {}
         self.computed_ahead = 0
 
     def __enter__(self) -> EngineAhead:
         if self.enabled:
-            self._pool = self._pool_factory()
+            try:
+                self._helper = self._new_helper()
+            except OSError:
+                logger.warning("analytics: no helper process for the rebuild", exc_info=True)
             # The caller computes the first chunk while the helper starts.
             self._submit(1)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._stop_helper()
+
+    def _stop_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        self._pending.clear()
+        if helper is not None:
+            helper.close()
+
+    def _failed(self, what: str) -> None:
+        logger.warning("analytics: %s; the rebuild goes on without it", what, exc_info=True)
+        self._stop_helper()
 
     def _submit(self, index: int) -> None:
-        if self._pool is None or index >= len(self.chunks) or index in self._ahead:
+        if self._helper is None or index >= len(self.chunks) or index in self._pending:
             return
-        started = timezone.now() - CLOCK_MARGIN
-        self._ahead[index] = (self._pool.submit(self.compute, self.chunks[index]), started)
+        try:
+            self._helper.start(self.chunks[index])
+        except (OSError, pickle.PickleError):
+            self._failed("the helper process could not take a chunk")
+            return
+        self._pending[index] = timezone.now() - CLOCK_MARGIN
 
     def rows(self, index: int) -> EngineRows:
-        self._submit(index + 1)
-        chunk = self.chunks[index]
-        ahead = self._ahead.pop(index, None)
-        if ahead is not None:
-            future, started = ahead
-            try:
-                rows = future.result()
-            except Exception:  # noqa: BLE001 - the caller computes it instead
-                logger.warning("analytics: engine rows computed ahead failed", exc_info=True)
-            else:
-                if not _written_since(chunk, rows, started):
-                    self.computed_ahead += 1
-                    return rows
-        return self.compute(chunk)
+        self._submit(index + 1)  # queued behind this one: the helper goes straight on
+        rows = self._rows_ahead(index)
+        if rows is not None:
+            self.computed_ahead += 1
+            return rows
+        return self.compute(self.chunks[index])
+
+    def _rows_ahead(self, index: int) -> EngineRows | None:
+        """The helper's rows of chunk ``index``, if it computed them and no write to its
+        students came since it started."""
+        started = self._pending.pop(index, None)
+        if self._helper is None or started is None:
+            return None
+        try:
+            rows = self._helper.result()
+        except (HelperFailed, OSError, pickle.PickleError):
+            self._failed("the helper process failed a chunk")
+            return None
+        return None if _written_since(self.chunks[index], rows, started) else rows
 
 
 def _written_since(chunk: Chunk, rows: EngineRows, started: dt.datetime) -> bool:

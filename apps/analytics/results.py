@@ -353,13 +353,14 @@ def rebuild_results(
     started = time.perf_counter()
     live_students = Student.objects.order_by().values("pk")
     live_courses = Course.objects.order_by().values("pk")
-    with transaction.atomic():
-        for model in (*ENGINE_TABLES, *ALL_TABLES):
-            model.objects.exclude(student_id__in=live_students).delete()
-        for model in (AttendanceSlot, GradeBucket):
-            model.objects.exclude(course_id__in=live_courses).delete()
     emptied = rollup_state.empty_for_rebuild()
     try:
+        with transaction.atomic():
+            # Emptied rollups hold no removed student's rows (scanning them: ~1 s).
+            for model in (*ENGINE_TABLES, *(() if emptied else ALL_TABLES)):
+                model.objects.exclude(student_id__in=live_students).delete()
+            for model in (AttendanceSlot, GradeBucket):
+                model.objects.exclude(course_id__in=live_courses).delete()
         student_ids = list(live_students.values_list("pk", flat=True))
         course_ids = list(live_courses.values_list("pk", flat=True))
         _rebuild_steps(

@@ -3,9 +3,9 @@ writes the current chunk (``apps/analytics/engine_ahead.py``). What it writes mu
 what the engine gives when the rows are written: rows computed before a write to one of
 the chunk's students are computed again.
 
-The orchestration is tested with a pool that computes at once, when a chunk is handed
-to it (the moment a helper would start reading); the real process on a database file,
-through a rebuild in a process of its own."""
+The orchestration is tested with a helper that computes at once, when a chunk is handed
+to it (the moment the helper would start reading); the real helper process on a database
+file, through a rebuild in a process of its own."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import Executor, Future
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,28 +25,34 @@ from django.utils import timezone
 from apps.academics import services
 from apps.academics.models import Grade
 from apps.analytics import results
-from apps.analytics.engine_ahead import EngineAhead
+from apps.analytics.engine_ahead import EngineAhead, HelperFailed
 from apps.analytics.models import StudentResult
 from apps.analytics.results import engine_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class AtOnce(Executor):
-    """Computes each submitted chunk immediately; ``fail`` makes every result an error."""
+class AtOnce:
+    """A helper that computes each chunk the moment it is handed over; ``fail`` makes
+    every answer an error."""
 
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
-        self.submitted: list[list[int]] = []
+        self.started: list[list[int]] = []
+        self._answers: list = []
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        self.submitted.append(args[0])
-        future: Future = Future()
-        if self.fail:
-            future.set_exception(RuntimeError("helper died"))
-        else:
-            future.set_result(fn(*args, **kwargs))
-        return future
+    def start(self, chunk: list[int]) -> None:
+        self.started.append(chunk)
+        self._answers.append(None if self.fail else engine_rows(chunk))
+
+    def result(self):
+        answer = self._answers.pop(0)
+        if answer is None:
+            raise HelperFailed("the helper died")
+        return answer
+
+    def close(self) -> None:
+        pass
 
 
 def _chunks(school) -> list[list[int]]:
@@ -72,23 +77,23 @@ def _rows_taken(ahead: EngineAhead, between=None) -> list:
 
 
 def test_engine_ahead_rows_are_the_engines_and_the_helper_computes_all_but_the_first(school):
-    pool = AtOnce()
+    helper = AtOnce()
     chunks = _chunks(school)
-    ahead = EngineAhead(chunks, engine_rows, enabled=True, pool=lambda: pool)
+    ahead = EngineAhead(chunks, engine_rows, enabled=True, helper=lambda: helper)
 
     taken = _rows_taken(ahead)
 
     assert taken == [engine_rows(chunk) for chunk in chunks]
-    assert pool.submitted == chunks[1:]  # the caller computed the first while it started
+    assert helper.started == chunks[1:]  # the caller computed the first while it started
     assert ahead.computed_ahead == 2
 
 
 def test_engine_ahead_recomputes_a_chunk_whose_student_was_written_after_the_helper_read(
     school, admin_user
 ):
-    pool = AtOnce()
+    helper = AtOnce()
     chunks = _chunks(school)
-    ahead = EngineAhead(chunks, engine_rows, enabled=True, pool=lambda: pool)
+    ahead = EngineAhead(chunks, engine_rows, enabled=True, helper=lambda: helper)
     midterm = Grade.objects.get(student=school.ben, category="Midterm")
 
     def teacher_changes_bens_grade() -> None:
@@ -102,9 +107,9 @@ def test_engine_ahead_recomputes_a_chunk_whose_student_was_written_after_the_hel
 
 
 def test_engine_ahead_drops_rows_of_a_student_deleted_after_the_helper_read(school, admin_user):
-    pool = AtOnce()
+    helper = AtOnce()
     chunks = _chunks(school)
-    ahead = EngineAhead(chunks, engine_rows, enabled=True, pool=lambda: pool)
+    ahead = EngineAhead(chunks, engine_rows, enabled=True, helper=lambda: helper)
 
     taken = _rows_taken(
         ahead, between=lambda: services.student_delete(student=school.ben, actor=admin_user)
@@ -116,7 +121,7 @@ def test_engine_ahead_drops_rows_of_a_student_deleted_after_the_helper_read(scho
 
 def test_engine_ahead_computes_the_chunk_itself_when_the_helper_fails(school):
     chunks = _chunks(school)
-    ahead = EngineAhead(chunks, engine_rows, enabled=True, pool=lambda: AtOnce(fail=True))
+    ahead = EngineAhead(chunks, engine_rows, enabled=True, helper=lambda: AtOnce(fail=True))
 
     taken = _rows_taken(ahead)
 
@@ -184,3 +189,14 @@ def test_engine_ahead_sqlite_rebuild_in_a_real_helper_process_writes_the_engines
     assert outcome["computed_ahead"] == chunks - 1
     assert outcome["stored_equal_engine"]
     assert outcome["rollups_unchanged"]
+
+
+def test_engine_ahead_computes_every_chunk_itself_when_no_helper_can_start(school):
+    def no_processes_left():
+        raise OSError("Resource temporarily unavailable")
+
+    chunks = _chunks(school)
+    ahead = EngineAhead(chunks, engine_rows, enabled=True, helper=no_processes_left)
+
+    assert _rows_taken(ahead) == [engine_rows(chunk) for chunk in chunks]
+    assert ahead.computed_ahead == 0
