@@ -367,8 +367,8 @@ def rebuild_results(
             timings,
             list(_chunks(student_ids, students_per_step)),
             list(_chunks(course_ids, courses_per_step)),
+            started,
         )
-        timings.seconds["engine"] = time.perf_counter() - started
         with transaction.atomic():
             rollup_state.record_rebuilt()
     finally:
@@ -384,10 +384,14 @@ def rebuild_results(
 
 
 def _rebuild_steps(
-    timings: RebuildTimings, student_chunks: list[list[int]], course_chunks: list[list[int]]
+    timings: RebuildTimings,
+    student_chunks: list[list[int]],
+    course_chunks: list[list[int]],
+    started: float,
 ) -> None:
     """The engine rows and rollups of each chunk of students, and the slots and buckets
-    of each chunk of courses."""
+    of each chunk of courses; ``timings`` gets the seconds from ``started`` to the last
+    engine rows."""
     # On PostgreSQL the statements (slots, rollups) are written on a second connection
     # while this one computes the engine rows, then on both (``overlap``); on SQLite a
     # helper process computes the next chunk's engine rows while this one writes
@@ -408,6 +412,7 @@ def _rebuild_steps(
                 timings.students += replace_engine_rows(chunk, ahead.rows(index))
             for scope in ROLLUP_STEPS:
                 statements.submit(write_rollups, chunk, scope)
+        timings.seconds["engine"] = time.perf_counter() - started
         timings.computed_ahead = ahead.computed_ahead
         if not statements.enabled:
             submit_slots()
