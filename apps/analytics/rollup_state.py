@@ -87,6 +87,13 @@ def _remember_current() -> None:
         logger.warning("analytics: cache unavailable for %s", VERSION_KEY, exc_info=True)
 
 
+def _forget_current() -> None:
+    try:
+        cache.delete(VERSION_KEY)
+    except Exception:  # noqa: BLE001 - the database answers each time meanwhile
+        logger.warning("analytics: cache unavailable for %s", VERSION_KEY, exc_info=True)
+
+
 def record_rebuilt() -> None:
     """Inside the transaction of a full rebuild: every rollup row is this code's."""
     RollupState.objects.update_or_create(
@@ -166,7 +173,7 @@ def empty_for_rebuild() -> bool:
         RollupState.objects.update_or_create(pk=1, defaults={"version": 0})
         for model in ALL_TABLES:
             model.objects.all().delete()  # SQLite drops the pages, not row by row
-        transaction.on_commit(lambda: cache.delete(VERSION_KEY))
+        transaction.on_commit(_forget_current)
     return True
 
 
@@ -189,6 +196,9 @@ def consistently(compute: Callable[[], T]) -> T:
     try:
         value = compute()
         if _reading.get() == READ and stored_version() < ROLLUPS_VERSION:
+            # A reader that found them current just before the emptying committed may
+            # have cached that after the emptying's own delete: the next ones ask again.
+            _forget_current()
             _reading.set(STALE)
             value = compute()
         return value

@@ -118,6 +118,8 @@ def test_rollup_emptying_a_figure_that_read_them_before_is_computed_again_live(
 
     assert answered == live
     assert reads == [1]  # the second computation read no rollup: the live engine's
+    # Cached "current" by the first computation, after the emptying: forgotten.
+    assert cache.get(rollup_state.VERSION_KEY) is None
     assert not GradeDay.objects.exists()  # the emptying did come in between
 
 
