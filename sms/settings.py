@@ -12,6 +12,7 @@ process it starts shares one broker, cache and channel layer.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -183,6 +184,13 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Redis: channel layer, cache, Celery ------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Two sites sharing one Redis (or a test beside a running site) keep apart: the cache's
+# keys and the channel layer's groups and channels carry this prefix. Without it on the
+# channel layer, user 7 of one site received the notifications of user 7 of the other.
+REDIS_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "sms")
+# Channel names allow letters, digits, "-", "_" and "." only.
+CHANNEL_LAYER_PREFIX = re.sub(r"[^A-Za-z0-9_.-]", "-", REDIS_KEY_PREFIX) + "-asgi"
+
 # Channel layer: "pubsub" (RedisPubSubChannelLayer, measured faster here, see
 # docs/benchmarks.md) or "core" (RedisChannelLayer). Both need an explicit pool size.
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
@@ -200,14 +208,19 @@ if REDIS_URL:
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [REDIS_LAYER_HOST], "capacity": 1000, "expiry": 60},
+                "CONFIG": {
+                    "hosts": [REDIS_LAYER_HOST],
+                    "capacity": 1000,
+                    "expiry": 60,
+                    "prefix": CHANNEL_LAYER_PREFIX,
+                },
             }
         }
     else:
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [REDIS_LAYER_HOST]},
+                "CONFIG": {"hosts": [REDIS_LAYER_HOST], "prefix": CHANNEL_LAYER_PREFIX},
             }
         }
     CACHES = {
@@ -215,8 +228,7 @@ if REDIS_URL:
             # RedisCache that misses and skips writes while Redis is down (sms/cache.py).
             "BACKEND": "sms.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            # Two sites sharing one Redis (or a test beside a running site) keep apart.
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sms"),
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             "TIMEOUT": 600,
         }
     }

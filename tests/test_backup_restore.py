@@ -12,12 +12,10 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -28,6 +26,7 @@ from apps.academics import services
 from apps.academics.grading import course_result
 from apps.academics.models import Grade, Student
 from tests.factories import AdminFactory, CourseFactory, GradeFactory, StudentFactory, enroll
+from tests.support.manage_process import run_manage
 
 
 def _school() -> dict:
@@ -194,18 +193,7 @@ def test_backup_database_file_is_private_and_not_overwritten(transactional_db, t
 
 
 def _manage(*args: str, var_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SMS_VAR_DIR": str(var_dir)}
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_manage(*args, env={"SMS_VAR_DIR": str(var_dir)})
 
 
 def test_backup_database_copies_a_sqlite_file_in_use_as_of_its_last_commit(on_sqlite, tmp_path):

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from apps.analytics import results
 from apps.analytics.engine_ahead import EngineAhead, HelperFailed
 from apps.analytics.models import StudentResult
 from apps.analytics.results import engine_rows
+from tests.support.manage_process import run_manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,29 +158,20 @@ print(json.dumps({
 def test_engine_ahead_sqlite_rebuild_in_a_real_helper_process_writes_the_engines_rows(
     tmp_path: Path,
 ):
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'school.sqlite3'}",
-        SMS_VAR_DIR=str(tmp_path / "var"),
-        DJANGO_SETTINGS_MODULE="sms.settings",
-    )
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'school.sqlite3'}",
+        "SMS_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "sms.settings",
+    }
 
-    def run(*argv: str) -> str:
-        result = subprocess.run(  # noqa: S603 - fixed argv
-            [sys.executable, *argv],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+    def run(*args: str) -> str:
+        result = run_manage(*args, env=env)
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 
-    run("manage.py", "migrate", "--noinput")
-    run("manage.py", "seed_demo", "--size", "tiny")
-    outcome = json.loads(run("manage.py", "shell", "-c", REBUILD_IN_A_HELPER).splitlines()[-1])
+    run("migrate", "--noinput")
+    run("seed_demo", "--size", "tiny")
+    outcome = json.loads(run("shell", "-c", REBUILD_IN_A_HELPER).splitlines()[-1])
 
     chunks = -(-outcome["students"] // 7)
     assert outcome["written"] == outcome["students"]

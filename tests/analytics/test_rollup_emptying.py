@@ -23,6 +23,9 @@ from tests.analytics.test_results import _rollup_rows
 
 pytestmark = pytest.mark.postgres
 
+only_where_a_rebuild_empties = pytest.mark.skipif(
+    not rollup_state.rebuild_empties(), reason="only a SQLite rebuild empties the rollups"
+)
 OCTOBER = RecordFilters(date_from=dt.date(2025, 9, 24), date_to=dt.date(2025, 10, 8))
 
 
@@ -98,9 +101,7 @@ def _emptied_after_the_grade_read(monkeypatch) -> list[int]:
     return reads
 
 
-@pytest.mark.skipif(
-    not rollup_state.rebuild_empties(), reason="only a SQLite rebuild empties the rollups"
-)
+@only_where_a_rebuild_empties
 def test_rollup_emptying_a_figure_that_read_them_before_is_computed_again_live(
     school, admin_user, monkeypatch
 ):
@@ -123,9 +124,7 @@ def test_rollup_emptying_a_figure_that_read_them_before_is_computed_again_live(
     assert not GradeDay.objects.exists()  # the emptying did come in between
 
 
-@pytest.mark.skipif(
-    not rollup_state.rebuild_empties(), reason="only a SQLite rebuild empties the rollups"
-)
+@only_where_a_rebuild_empties
 def test_rollup_emptying_a_rebuild_that_fails_leaves_them_stale_and_unlocked(
     school, admin_user, monkeypatch
 ):

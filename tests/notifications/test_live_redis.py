@@ -71,13 +71,17 @@ async def test_redis_mass_connect_and_disconnect_leaves_no_group_members(
     users = site["users"]
     process, port = _daphne(site, layer)
     client = redis.Redis.from_url(live_redis_url)
-    client.delete(*[f"asgi:group:user.{pk}" for pk, _token in users])
+    prefix = _layer_prefix(site)
+    user_ids = [pk for pk, _token in users]
+    client.delete(*[f"{prefix}:group:user.{pk}" for pk in user_ids])
     try:
         tokens = [users[i % len(users)][1] for i in range(600)]
         opened = await livestack.ws_open_many(port, tokens)
+        # The groups are where this counts them: members while the sockets are open.
+        assert _group_members(client, layer, prefix, user_ids) > 0
 
         await asyncio.gather(*(socket.close() for socket, _hello in opened))
-        members = await _wait_for_no_members(client, layer, [pk for pk, _token in users])
+        members = await _wait_for_no_members(client, layer, prefix, user_ids)
 
         assert len(opened) == 600
         assert members == 0
@@ -93,21 +97,28 @@ async def test_redis_mass_connect_and_disconnect_leaves_no_group_members(
     assert "Traceback" not in errors
 
 
-def _group_members(client, layer: str, user_ids: list[int]) -> int:
+def _layer_prefix(site) -> str:
+    """The channel layer's prefix of the site (``CHANNEL_LAYER_PREFIX`` in the settings)."""
+    return f"{site['env']['CACHE_KEY_PREFIX']}-asgi"
+
+
+def _group_members(client, layer: str, prefix: str, user_ids: list[int]) -> int:
     if layer == "core":
-        return sum(client.zcard(f"asgi:group:user.{pk}") for pk in user_ids)
-    names = [f"asgi__group__user.{pk}" for pk in user_ids]
+        return sum(client.zcard(f"{prefix}:group:user.{pk}") for pk in user_ids)
+    names = [f"{prefix}__group__user.{pk}" for pk in user_ids]
     return sum(count for _name, count in client.pubsub_numsub(*names))
 
 
-async def _wait_for_no_members(client, layer: str, user_ids: list[int], timeout: float = 20):
+async def _wait_for_no_members(
+    client, layer: str, prefix: str, user_ids: list[int], timeout: float = 20
+):
     """Disconnect handlers run in a thread pool; give them time, then report what is left."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    members = _group_members(client, layer, user_ids)
+    members = _group_members(client, layer, prefix, user_ids)
     while members and loop.time() < deadline:
         await asyncio.sleep(0.5)
-        members = _group_members(client, layer, user_ids)
+        members = _group_members(client, layer, prefix, user_ids)
     return members
 
 
@@ -213,3 +224,40 @@ async def _reconnect(port: int, token: str, attempts: int = 20):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2)
     raise AssertionError("could not reconnect after Redis came back")
+
+
+async def test_redis_two_sites_sharing_one_redis_do_not_share_notification_groups(
+    live_redis_url, tmp_path
+):
+    """Each site's user 1 listens on the group ``user_1``: the site's key prefix
+    (``CACHE_KEY_PREFIX``) keeps one site's notice from reaching the other's user."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from tests.test_settings_defaults import new_key, read_settings, settings_env
+
+    layers = []
+    for prefix in ("school-a", "school:b"):
+        env = settings_env(
+            tmp_path,
+            DEBUG="1",
+            SECRET_KEY=new_key(),
+            REDIS_URL=live_redis_url,
+            CACHE_KEY_PREFIX=prefix,
+        )
+        config = read_settings(env, "CHANNEL_LAYERS")["CHANNEL_LAYERS"]["default"]["CONFIG"]
+        layers.append(RedisPubSubChannelLayer(**config))
+    site_a, site_b = layers
+    try:
+        listener = await site_b.new_channel()
+        await site_b.group_add("user_1", listener)
+
+        await site_a.group_send("user_1", {"type": "notify", "title": "For A's user 1"})
+        await site_b.group_send("user_1", {"type": "notify", "title": "For B's user 1"})
+
+        received = await asyncio.wait_for(site_b.receive(listener), 5)
+        assert received["title"] == "For B's user 1"
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(site_b.receive(listener), 0.5)
+    finally:
+        for layer in layers:
+            await layer.flush()

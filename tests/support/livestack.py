@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -52,8 +53,11 @@ def site_env(var_dir: Path, redis_url: str, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(BASE_DIR),
         SMS_THROTTLE_USER="1000000/minute",
         SMS_THROTTLE_ANON="1000000/minute",
-        **extra,
+        # Its own keys and channel groups in the Redis the tests share: its user 1 is not
+        # the user 1 of a test running beside it.
+        CACHE_KEY_PREFIX=f"live-{uuid.uuid4().hex[:12]}",
     )
+    env.update(extra)
     return env
 
 
