@@ -353,6 +353,7 @@ def rebuild_results(
     started = time.perf_counter()
     live_students = Student.objects.order_by().values("pk")
     live_courses = Course.objects.order_by().values("pk")
+    was_current = rollup_state.current_in_database()
     emptied = rollup_state.empty_for_rebuild()
     try:
         with transaction.atomic():
@@ -369,8 +370,7 @@ def rebuild_results(
             list(_chunks(course_ids, courses_per_step)),
             started,
         )
-        with transaction.atomic():
-            rollup_state.record_rebuilt()
+        rollup_state.record_rebuilt_unless_emptied(was_current=was_current, emptied=emptied)
     finally:
         if emptied:
             rollup_state.release_rebuild_lock()

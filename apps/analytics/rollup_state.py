@@ -74,7 +74,7 @@ def rollups_current() -> bool:
     """Whether the daily rollups hold every counted record, written by this code."""
     if _cache_get(VERSION_KEY) == ROLLUPS_VERSION:
         return True
-    if stored_version() >= ROLLUPS_VERSION:
+    if current_in_database():
         _remember_current()
         return True
     return False
@@ -154,12 +154,22 @@ def rebuild_empties() -> bool:
     return connection.vendor == "sqlite"
 
 
+def current_in_database() -> bool:
+    return stored_version() >= ROLLUPS_VERSION
+
+
 def empty_for_rebuild() -> bool:
     """Before a full rebuild writes every rollup (SQLite): in one commit, mark them stale
     and delete every row; True when done. Not done (False) while another rebuild is
-    queued or running, or without the cache to say so: the rebuild then replaces the
-    rows chunk by chunk. The caller holds the rebuild lock until ``release_rebuild_lock``
-    (``request_rebuild`` queues nothing meanwhile)."""
+    queued or running, or without the cache to say so, or while they are stale: the
+    rebuild then replaces the rows chunk by chunk. The caller holds the rebuild lock until
+    ``release_rebuild_lock`` (``request_rebuild`` queues nothing meanwhile).
+
+    Only current rollups are emptied: while they are stale, a rebuild may be writing
+    them in another process that does not share this cache (a command run without the
+    site's ``REDIS_URL``), and emptying would drop what it wrote before it records them
+    current. The state is read in the emptying's own transaction, which SQLite's write
+    lock keeps from interleaving with that record."""
     if not rebuild_empties():
         return False
     try:
@@ -170,11 +180,24 @@ def empty_for_rebuild() -> bool:
     if not locked:
         return False
     with transaction.atomic():
+        if not current_in_database():
+            release_rebuild_lock()
+            return False
         RollupState.objects.update_or_create(pk=1, defaults={"version": 0})
         for model in ALL_TABLES:
             model.objects.all().delete()  # SQLite drops the pages, not row by row
         transaction.on_commit(_forget_current)
     return True
+
+
+def record_rebuilt_unless_emptied(*, was_current: bool, emptied: bool) -> None:
+    """The end of a full rebuild: ``record_rebuilt``, except for a rebuild that replaced
+    the rows chunk by chunk while another one emptied them (they were current when it
+    started and are stale now): the rows it wrote before that emptying are gone, and the
+    emptying rebuild records them once it has written them again."""
+    with transaction.atomic():
+        if emptied or not was_current or current_in_database():
+            record_rebuilt()
 
 
 # Whether the figure computed in this context (``consistently``) has read the rollups,
@@ -195,7 +218,7 @@ def consistently(compute: Callable[[], T]) -> T:
     token = _reading.set(UNREAD)
     try:
         value = compute()
-        if _reading.get() == READ and stored_version() < ROLLUPS_VERSION:
+        if _reading.get() == READ and not current_in_database():
             # A reader that found them current just before the emptying committed may
             # have cached that after the emptying's own delete: the next ones ask again.
             _forget_current()

@@ -148,3 +148,39 @@ def test_rollup_emptying_a_rebuild_that_fails_leaves_them_stale_and_unlocked(
     assert cache.get(rollup_state.REBUILD_LOCK) is None  # the next stale read queues one
     cache.delete(rollup_state.VERSION_KEY)  # as the emptying's commit does
     assert _payload(lambda: reports.compute_report("students", admin_user, OCTOBER)) == live
+
+
+@only_where_a_rebuild_empties
+def test_rollup_emptying_not_while_they_are_stale(school):
+    """Stale, another process may be rebuilding them (one that does not share this
+    cache): emptying would drop what it wrote before it records them current."""
+    results.flush_pending()
+    RollupState.objects.update_or_create(pk=1, defaults={"version": 0})
+
+    assert not rollup_state.empty_for_rebuild()
+    assert GradeDay.objects.exists()
+    assert cache.get(rollup_state.REBUILD_LOCK) is None
+
+
+@only_where_a_rebuild_empties
+def test_rollup_emptying_by_another_rebuild_keeps_a_chunked_one_from_recording_them(
+    school, monkeypatch
+):
+    results.flush_pending()
+    cache.add(rollup_state.REBUILD_LOCK, 1, 60)  # this rebuild replaces chunk by chunk
+    write_rollups = results.write_rollups
+    writes: list[int] = []
+
+    def emptied_after_the_first_chunk(student_ids, scope):
+        write_rollups(student_ids, scope)
+        writes.append(1)
+        if len(writes) == len(results.ROLLUP_STEPS):
+            cache.delete(rollup_state.REBUILD_LOCK)
+            assert rollup_state.empty_for_rebuild()  # a command without the site's cache
+
+    monkeypatch.setattr(results, "write_rollups", emptied_after_the_first_chunk)
+
+    results.rebuild_results(students_per_step=1)
+
+    # The first chunk's rows went with the emptying: not recorded current by this one.
+    assert RollupState.objects.get(pk=1).version == 0
