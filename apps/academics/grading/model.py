@@ -84,6 +84,18 @@ class AttendanceCounts:
                 counts[status] += 1
         return cls(**counts)
 
+    @classmethod
+    def pooled(cls, counts: Iterable[AttendanceCounts]) -> AttendanceCounts:
+        """The sum of ``counts``, added as plain integers: one object per addition
+        (``sum`` with ``+``) cost a whole school's students ~0.1 s."""
+        present = absent = late = excused = 0
+        for each in counts:
+            present += each.present
+            absent += each.absent
+            late += each.late
+            excused += each.excused
+        return cls(present, absent, late, excused)
+
     def __add__(self, other: AttendanceCounts) -> AttendanceCounts:
         return AttendanceCounts(
             self.present + other.present,

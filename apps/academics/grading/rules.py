@@ -442,7 +442,7 @@ def summarise_student(
     graded = [course for course in courses if course.final_grade is not None]
     average = credit_weighted([(c.final_grade, c.credits) for c in graded])
     gpa = credit_weighted([(c.gpa, c.credits) for c in graded])
-    pooled = sum((course.attendance_counts for course in courses), AttendanceCounts())
+    pooled = AttendanceCounts.pooled(course.attendance_counts for course in courses)
     rate = round2(unrounded_attendance_rate(pooled))
     return StudentSummary(
         student_id=student_id,

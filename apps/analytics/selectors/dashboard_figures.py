@@ -26,7 +26,7 @@ def _engine_final_figures(context: AnalyticsContext) -> dict:
     enrollments were walked three times."""
     finals: list[float] = []
     letters: dict[str, int] = defaultdict(int)
-    by_course: dict[int, list[float]] = defaultdict(list)
+    by_course: dict[int, list] = defaultdict(lambda: [0.0, 0])  # course → [total, graded]
     for result in context.final_results:
         final = result.final_grade
         if final is None:
@@ -34,29 +34,34 @@ def _engine_final_figures(context: AnalyticsContext) -> dict:
         value = float(final)
         finals.append(value)
         letters[result.letter_grade] += 1
-        by_course[result.course_id].append(value)
-    averages = []
-    for course_id, grades in by_course.items():
-        course = context.courses.get(course_id)
-        if course is None:
-            continue
-        averages.append(
-            {
-                "course_id": course_id,
-                "course_code": course["course_code"],
-                "course_name": course["course_name"],
-                "average_final_grade": stats.num(sum(grades) / len(grades)),
-                "students": len(grades),
-            }
-        )
-    averages.sort(key=lambda row: (-row["average_final_grade"], row["course_code"]))
+        by_course[result.course_id][0] += value
+        by_course[result.course_id][1] += 1
     return {
         "enrollments": context.scope.enrollments.count(),
         "average_grade": stats.num(sum(finals) / len(finals)) if finals else None,
         "pass_rate": stats.pass_rate(finals),
         "letters": list(letters.items()),
-        "course_averages": averages,
+        "course_averages": _course_averages(context, by_course),
     }
+
+
+def _course_averages(context: AnalyticsContext, by_course: dict[int, list]) -> list[dict]:
+    """Each course's average final grade from its [total, graded], best first."""
+    averages = []
+    for course_id, (course_total, course_graded) in by_course.items():
+        course = context.courses.get(course_id)
+        if course is not None:
+            averages.append(
+                {
+                    "course_id": course_id,
+                    "course_code": course["course_code"],
+                    "course_name": course["course_name"],
+                    "average_final_grade": stats.num(course_total / course_graded),
+                    "students": course_graded,
+                }
+            )
+    averages.sort(key=lambda row: (-row["average_final_grade"], row["course_code"]))
+    return averages
 
 
 def _stored_final_figures(context: AnalyticsContext) -> dict:
@@ -84,26 +89,12 @@ def _stored_final_figures(context: AnalyticsContext) -> dict:
         letters[letter] += group_graded
         by_course[course_id][0] += group_total
         by_course[course_id][1] += group_graded
-    averages = []
-    for course_id, (course_total, course_graded) in by_course.items():
-        course = context.courses.get(course_id)
-        if course is not None:
-            averages.append(
-                {
-                    "course_id": course_id,
-                    "course_code": course["course_code"],
-                    "course_name": course["course_name"],
-                    "average_final_grade": stats.num(course_total / course_graded),
-                    "students": course_graded,
-                }
-            )
-    averages.sort(key=lambda row: (-row["average_final_grade"], row["course_code"]))
     return {
         "enrollments": enrollments,
         "average_grade": stats.num(total / graded_count) if graded_count else None,
         "pass_rate": round(passed / graded_count * 100, 2) if graded_count else None,
         "letters": list(letters.items()),
-        "course_averages": averages,
+        "course_averages": _course_averages(context, by_course),
     }
 
 
