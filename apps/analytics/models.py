@@ -185,16 +185,19 @@ class _EnrollmentDay(models.Model):
 
 
 def _day_indexes(prefix: str, *covered: str) -> list[models.Index]:
-    # (course, day) serves course-restricted scopes (a teacher, a course filter),
+    # (course, day, …) serves course-restricted scopes (a teacher, a course filter),
     # (day, …) whole-school ranges, (student, day) the refresh of a few students. The
-    # day index also holds the ``covered`` columns a whole-school range sums, so that read
-    # is one index range without a table lookup per row (attendance 1.3 → 0.5 s, grades
-    # 0.9 → 0.5 s for 30 days of the large demo on SQLite).
+    # course and day indexes also hold the ``covered`` columns a range sums, so those
+    # reads are one index range without a table lookup per row (SQLite, large demo: a
+    # whole school's 30 days, attendance 1.3 → 0.5 s and grades 0.9 → 0.5 s; the demo
+    # teacher's six courses from a date, attendance 31 → 9 ms and grades 20 → 9 ms).
+    suffix = "cover" if covered else "idx"
     day_fields = ["day", "student", "course", *covered] if covered else ["day"]
+    course_fields = ["course", "day", "student", *covered] if covered else ["course", "day"]
     return [
         models.Index(fields=["student", "day"], name=f"{prefix}_student_idx"),
-        models.Index(fields=["course", "day"], name=f"{prefix}_course_idx"),
-        models.Index(fields=day_fields, name=f"{prefix}_day_{'cover' if covered else 'idx'}"),
+        models.Index(fields=course_fields, name=f"{prefix}_course_{suffix}"),
+        models.Index(fields=day_fields, name=f"{prefix}_day_{suffix}"),
     ]
 
 

@@ -7,11 +7,13 @@ and risk). The loaders in ``loading`` and ``bulk`` feed these same functions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.academics.grading.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
@@ -402,15 +404,28 @@ def risk_level(average: Decimal | None, attendance_rate: Decimal | None, trend: 
     return _level_for(max(sum(point for _code, point, _value, _limit in points), 0))
 
 
+# The reasons' sentences with the amounts left out, per code family and language: a
+# school's list words thousands of reasons, and each ``gettext`` looked up the catalogue.
+_RISK_TEMPLATES = {
+    "average_below": lambda: _("Average grade %(value)s is below %(limit)s."),
+    "attendance_below": lambda: _("Attendance rate %(value)s%% is below %(limit)s%%."),
+    "trend_declining": lambda: _("Grades are declining."),
+    "trend_improving": lambda: _("Grades are improving."),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _risk_template(family: str, language: str | None) -> str:
+    """``language``: the active one, which ``gettext`` uses; it is the cache's key only."""
+    return _RISK_TEMPLATES[family]()
+
+
 def _risk_message(code: str, value: Decimal | None, limit: int | None) -> str:
-    if code.startswith("average_below"):
-        return _("Average grade %(value)s is below %(limit)s.") % {"value": value, "limit": limit}
-    if code.startswith("attendance_below"):
-        message = _("Attendance rate %(value)s%% is below %(limit)s%%.")
-        return message % {"value": value, "limit": limit}
-    if code == "trend_declining":
-        return _("Grades are declining.")
-    return _("Grades are improving.")
+    family = code.rpartition("_")[0] if code.startswith(("average_", "attendance_")) else code
+    template = _risk_template(family, get_language())
+    if value is None:
+        return template
+    return template % {"value": value, "limit": limit}
 
 
 def risk_assessment(average: Decimal | None, attendance_rate: Decimal | None, trend: str) -> Risk:

@@ -47,24 +47,46 @@ def _reason_codes(reasons) -> list[str]:
     return [code for code in (field(reason, "code") for reason in reasons or ()) if code]
 
 
-def _student_row(student: dict, summary) -> dict:
-    risk = field(summary, "risk")
-    courses = field(summary, "courses", []) or []
-    return {
+def _student_row(student: dict, summary: grading.StudentSummary | None) -> dict:
+    """One student's row from their summary (None: nothing in scope). Attributes are read
+    directly: a school's list builds thousands of these."""
+    row = {
         "id": student["id"],
         "student_id": student["student_id"],
         "name": f"{student['last_name']} {student['first_name']}",
         "class_division": student["class_division"],
         "study_year": student["study_year"],
-        "average_grade": stats.num(field(summary, "average_grade")),
-        "gpa": stats.num(field(summary, "gpa")),
-        "attendance_rate": stats.num(field(summary, "attendance_rate")),
-        "unexcused_absences": sum(field(c, "unexcused_absences", 0) or 0 for c in courses),
-        "trend": field(summary, "trend"),
-        "risk_level": field(risk, "level"),
-        "risk_score": field(risk, "score"),
-        "risk_reasons": [reason_text(reason) for reason in field(risk, "reasons", []) or []],
-        "risk_reason_codes": _reason_codes(field(risk, "reasons")),
+    }
+    if summary is None:
+        return row | _no_summary()
+    risk, num = summary.risk, stats.num
+    reasons = risk.reasons
+    return row | {
+        "average_grade": num(summary.average_grade),
+        "gpa": num(summary.gpa),
+        "attendance_rate": num(summary.attendance_rate),
+        "unexcused_absences": sum(course.unexcused_absences for course in summary.courses),
+        "trend": summary.trend,
+        "risk_level": risk.level,
+        "risk_score": risk.score,
+        "risk_reasons": [reason_text(reason) for reason in reasons],
+        "risk_reason_codes": [reason.code for reason in reasons if reason.code],
+    }
+
+
+def _no_summary() -> dict:
+    """The figures of a student with nothing in scope (new lists each time: rows are
+    the caller's to change)."""
+    return {
+        "average_grade": None,
+        "gpa": None,
+        "attendance_rate": None,
+        "unexcused_absences": 0,
+        "trend": None,
+        "risk_level": None,
+        "risk_score": None,
+        "risk_reasons": [],
+        "risk_reason_codes": [],
     }
 
 
