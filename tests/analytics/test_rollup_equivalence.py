@@ -57,7 +57,7 @@ attendance = st.tuples(
     st.integers(min_value=0, max_value=DAYS - 1),
     st.integers(min_value=0, max_value=14),
     st.lists(st.sampled_from(STATUSES), min_size=1, max_size=14),
-    st.sampled_from((1, 2)),
+    st.sampled_from((1, 2, 4)),
 )
 enrollment = st.fixed_dictionaries(
     {
@@ -152,8 +152,11 @@ def _build(data: dict):
             )
         seen = set()
         for start, _length, statuses, periods in spec["attendance"]:
-            for offset, status in enumerate(statuses):
+            for offset in range(len(statuses)):
                 for period in range(1, periods + 1):
+                    # Periods of one day take different statuses: runs of absences
+                    # between other records of the day.
+                    status = statuses[(offset + period - 1) % len(statuses)]
                     on = MONDAY + dt.timedelta(days=min(start + offset, DAYS + 5))
                     if (on, period) not in seen:
                         seen.add((on, period))
