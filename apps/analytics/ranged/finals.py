@@ -34,9 +34,11 @@ _letter_of = functools.lru_cache(maxsize=16_384)(grading.letter_grade)
 _EMPTY: dict = {}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Final:
-    """One enrollment's final grade, with what its student's standing needs."""
+    """One enrollment's final grade, with what its student's standing needs. Not frozen:
+    a whole school's range makes ~97,000 of these, and a frozen one costs four times as
+    much to create (read-only by convention)."""
 
     student_id: int
     course_id: int
@@ -104,30 +106,32 @@ def final_grades(selection: Selection, without: Collection[int] = ()) -> dict[Pa
     grades, exams = grade_sums(selection)
     daily = daily_sums(selection)
     counts = attendance_counts(selection)
-    # An enrollment with no record in the range gets its course's final of nothing, worked
-    # out once per course by the same function: on one day most of a school's are so.
+    # An enrollment with no record in the range gets its course's final of nothing,
+    # worked out once per course by the same function: on one day most of a school's
+    # enrollments are so, and they skip the per-pair lookups (set operations in C).
     nothing = grading.AttendanceCounts()
-    empty_finals: dict[int, Decimal | None] = {}
+    empty_finals = {
+        course_id: final_grade(course, _EMPTY, _EMPTY, _EMPTY, nothing)
+        for course_id, course in courses.items()
+    }
+    with_records = counts.keys() | grades.keys() | exams.keys() | daily.keys()
     finals = {}
     for pair in pairs:
-        course_id = pair[1]
+        student_id, course_id = pair
         course = courses[course_id]
-        found = counts.get(pair)
-        attendance = nothing if found is None else grading.AttendanceCounts(*found)
-        pair_grades, pair_exams, pair_daily = grades.get(pair), exams.get(pair), daily.get(pair)
-        if found is None and pair_grades is None and pair_exams is None and pair_daily is None:
-            if course_id not in empty_finals:
-                empty_finals[course_id] = final_grade(course, _EMPTY, _EMPTY, _EMPTY, nothing)
-            grade = empty_finals[course_id]
+        if pair not in with_records:
+            grade, attendance = empty_finals[course_id], nothing
         else:
+            found = counts.get(pair)
+            attendance = nothing if found is None else grading.AttendanceCounts(*found)
             grade = final_grade(
                 course,
-                pair_grades or _EMPTY,
-                pair_exams or _EMPTY,
-                pair_daily or _EMPTY,
+                grades.get(pair, _EMPTY),
+                exams.get(pair, _EMPTY),
+                daily.get(pair, _EMPTY),
                 attendance,
             )
-        finals[pair] = Final(pair[0], pair[1], grade, course.credits, attendance)
+        finals[pair] = Final(student_id, course_id, grade, course.credits, attendance)
     return finals
 
 
