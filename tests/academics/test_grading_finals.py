@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from apps.academics import grading
 from apps.academics.grading import finals
+from apps.academics.grading import rules as grading_rules
 from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
 
 RULES = (
@@ -164,3 +165,29 @@ def test_a_final_on_a_half_cent_rounds_up_as_the_engine_does(average, expected):
     grades = {"homework": (float(average), 1.0, 1)}
 
     assert final_grade(course, grades, {}, {}, grading.AttendanceCounts()) == expected
+
+
+@pytest.mark.parametrize(
+    "average",
+    [
+        None,
+        Decimal("39.99"),
+        Decimal("50"),
+        Decimal("64.99"),
+        Decimal("65"),
+        Decimal("74.99"),
+        Decimal("80"),
+    ],
+)
+@pytest.mark.parametrize(
+    "rate", [None, Decimal("69.99"), Decimal("70"), Decimal("79.99"), Decimal("95")]
+)
+def test_a_level_no_trend_could_change_is_the_level_of_every_trend(average, rate):
+    """Without a trend the dashboard's risk counts read no trend segment: only when the
+    level is the same whatever the trend, which one pass over the bands decides."""
+    trends = ("improving", "stable", "insufficient_data", "declining")
+    levels = {grading.risk_assessment(average, rate, trend).level for trend in trends}
+
+    found = grading_rules.risk_level_whatever_the_trend(average, rate)
+
+    assert found == (levels.pop() if len(levels) == 1 else None)

@@ -24,14 +24,11 @@ from apps.academics.grading.rules import (
     credit_weighted,
     parse_rules,
     risk_level,
+    risk_level_whatever_the_trend,
     rule_average,
     unrounded_attendance_rate,
     weighted_final,
 )
-
-# The trends that move the risk score furthest down and up: the score only rises with a
-# trend's points and the level with the score, so when both give one level every trend does.
-_TREND_EXTREMES = ("improving", "declining")
 
 # How a rule finds its average (``rule_average``): from its grades and daily performance,
 # from the latest exam sitting (else its grades), or from the attendance rate.
@@ -227,8 +224,7 @@ class StudentStanding:
 
     def level_without_trend(self) -> str | None:
         """The risk level when no trend could change it, else None (the trend is needed)."""
-        levels = {self.level(trend) for trend in _TREND_EXTREMES}
-        return levels.pop() if len(levels) == 1 else None
+        return risk_level_whatever_the_trend(self.average, self.attendance_rate)
 
 
 __all__ = ["CourseRules", "StudentStanding", "final_grade"]

@@ -420,6 +420,20 @@ def _risk_template(family: str, language: str | None) -> str:
     return _RISK_TEMPLATES[family]()
 
 
+def risk_level_whatever_the_trend(
+    average: Decimal | None, attendance_rate: Decimal | None
+) -> str | None:
+    """The risk level when no trend could change it, else None: the level at the
+    trend's lowest points and at its highest (the score only grows with the points)."""
+    base = sum(
+        points for _code, points, _value, _limit in _risk_points(average, attendance_rate, "")
+    )
+    trend_points = [points for _code, points in _TREND_POINTS.values()]
+    lowest = _level_for(max(base + min(0, *trend_points), 0))
+    highest = _level_for(max(base + max(0, *trend_points), 0))
+    return lowest if lowest == highest else None
+
+
 def _risk_message(code: str, value: Decimal | None, limit: int | None) -> str:
     family = code.rpartition("_")[0] if code.startswith(("average_", "attendance_")) else code
     template = _risk_template(family, get_language())
