@@ -371,6 +371,9 @@ def trend_label(percentages: Sequence[Decimal]) -> str:
 _AVERAGE_BANDS = ((50, 40), (65, 25), (75, 10))
 _ATTENDANCE_BANDS = ((70, 35), (80, 15))
 _TREND_POINTS = {"declining": ("trend_declining", 15), "improving": ("trend_improving", -5)}
+# A trend's fewest and most points (no trend, "stable" and too few items give 0).
+_TREND_LOWEST_POINTS = min(0, *(points for _code, points in _TREND_POINTS.values()))
+_TREND_HIGHEST_POINTS = max(0, *(points for _code, points in _TREND_POINTS.values()))
 
 
 def _risk_points(
@@ -428,9 +431,8 @@ def risk_level_whatever_the_trend(
     base = sum(
         points for _code, points, _value, _limit in _risk_points(average, attendance_rate, "")
     )
-    trend_points = [points for _code, points in _TREND_POINTS.values()]
-    lowest = _level_for(max(base + min(0, *trend_points), 0))
-    highest = _level_for(max(base + max(0, *trend_points), 0))
+    lowest = _level_for(max(base + _TREND_LOWEST_POINTS, 0))
+    highest = _level_for(max(base + _TREND_HIGHEST_POINTS, 0))
     return lowest if lowest == highest else None
 
 

@@ -50,13 +50,7 @@ def _reason_codes(reasons) -> list[str]:
 def _student_row(student: dict, summary: grading.StudentSummary | None) -> dict:
     """One student's row from their summary (None: nothing in scope). Attributes are read
     directly: a school's list builds thousands of these."""
-    row = {
-        "id": student["id"],
-        "student_id": student["student_id"],
-        "name": f"{student['last_name']} {student['first_name']}",
-        "class_division": student["class_division"],
-        "study_year": student["study_year"],
-    }
+    row = _identity(student)
     if summary is None:
         return row | _no_summary()
     risk, num = summary.risk, stats.num
@@ -70,7 +64,18 @@ def _student_row(student: dict, summary: grading.StudentSummary | None) -> dict:
         "risk_level": risk.level,
         "risk_score": risk.score,
         "risk_reasons": [reason_text(reason) for reason in reasons],
-        "risk_reason_codes": [reason.code for reason in reasons if reason.code],
+        "risk_reason_codes": _reason_codes(reasons),
+    }
+
+
+def _identity(student: dict) -> dict:
+    """Who a row is about: the columns every student row starts with."""
+    return {
+        "id": student["id"],
+        "student_id": student["student_id"],
+        "name": f"{student['last_name']} {student['first_name']}",
+        "class_division": student["class_division"],
+        "study_year": student["study_year"],
     }
 
 
@@ -145,12 +150,8 @@ def _stored_student_rows(context: AnalyticsContext, student_ids=None) -> list[di
         else:
             texts, codes = _stored_reasons(reasons)
         rows.append(
-            {
-                "id": student["id"],
-                "student_id": student["student_id"],
-                "name": f"{student['last_name']} {student['first_name']}",
-                "class_division": student["class_division"],
-                "study_year": student["study_year"],
+            _identity(student)
+            | {
                 "average_grade": stats.num(average),
                 "gpa": stats.num(gpa),
                 "attendance_rate": stats.num(rate),
