@@ -45,6 +45,7 @@ __all__ = [
     "LAST_TREND_STATS",
     "AttendanceStanding",
     "attendance_standings",
+    "counted_pairs",
     "Final",
     "course_results",
     "final_grades",
@@ -77,14 +78,30 @@ def final_grades(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     without: Collection[int] = (),
+    recorded_only: bool = False,
+    pairs: list[Pair] | None = None,
 ) -> dict[Pair, Final]:
     """The final grade of each enrollment ``course_results`` gives, and nothing else;
     without dates, less the enrollments of the students ``without`` (whose figures come
-    from elsewhere: ``students_wholly_in_scope``)."""
+    from elsewhere: ``students_wholly_in_scope``). ``recorded_only``: with dates, at
+    least the enrollments with a record in the range (the others have no final grade and
+    no attendance); ``pairs``: the selection's ``enrollment_pairs`` when already read."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     if selection.dated and not readable():
         return live.final_grades(selection)
-    return _finals.final_grades(selection, without)
+    return _finals.final_grades(selection, without, recorded_only=recorded_only, pairs=pairs)
+
+
+def counted_pairs(
+    *,
+    student_ids: Any = None,
+    course_ids: Any = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> list[Pair]:
+    """The (student, course) pairs of the counted enrollments in scope, whatever the
+    dates: those ``course_results`` gives a result, as plain tuples."""
+    return enrollment_pairs(Selection(student_ids, course_ids, date_from, date_to))
 
 
 def students_wholly_in_scope(

@@ -138,6 +138,24 @@ def within_dates(
     return queryset
 
 
+def summed(
+    selection: Selection,
+    days: QuerySet,
+    keys: tuple[str, ...],
+    floats: tuple[str, ...] = (),
+    ints: tuple[str, ...] = (),
+) -> list[tuple]:
+    """The rollup rows ``days`` (of ``selection.days``) per ``keys``, with ``floats`` and
+    ``ints`` summed over the range, as plain rows (keys, floats, ints). Over a single day,
+    the day's rows as they are: the rollups hold one row per key and day, and grouping a
+    whole school's day (~30,000 grade rows by category name) cost PostgreSQL ~20 ms."""
+    if selection.date_from is not None and selection.date_from == selection.date_to:
+        return fetch(days.values_list(*keys, *floats, *ints))
+    totals = {f"sum_{name}": Sum(name) for name in floats}
+    totals.update({f"sum_{name}": int_sum(name) for name in ints})
+    return fetch(days.values_list(*keys).annotate(**totals))
+
+
 def enrollment_pairs(selection: Selection) -> list[Pair]:
     """The selection's counted enrollments (the stored results' pairs), whatever its
     dates: what a ranged figure finishes, one per enrollment."""

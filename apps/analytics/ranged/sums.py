@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Sum
-
 from apps.academics import grading
 from apps.analytics.models import AttendanceDay, DailyPerformanceDay, GradeDay
-from apps.analytics.ranged.reading import Pair, Selection, fetch, int_sum, kept
+from apps.analytics.ranged.reading import Pair, Selection, fetch, kept, summed
 
 # Per pair and category key: [weighted sum, weight sum, items] (floats and an int).
 GradeSums = dict[Pair, dict[str, list]]
@@ -43,25 +41,29 @@ class _Kinds(dict):
 
 
 def grade_sums(selection: Selection) -> tuple[GradeSums, dict[Pair, dict[str, float]]]:
-    """Weighted sums of the non-exam categories, and the latest exam per exam key."""
+    """Weighted sums of the non-exam categories, and the latest exam per exam key. Every
+    pair with a grade item in the range has its (maybe empty) entry in the sums, even
+    when no category sum counts it: the pairs with records are those with a trend."""
     kinds = _Kinds()
     sums: GradeSums = defaultdict(dict)
     days = selection.days(GradeDay)
-    rows = fetch(
-        days.values_list("student_id", "course_id", "category").annotate(
-            w=Sum("weighted_sum"), ws=Sum("weight_sum"), n=int_sum("items")
-        )
+    rows = summed(
+        selection,
+        days,
+        ("student_id", "course_id", "category"),
+        floats=("weighted_sum", "weight_sum"),
+        ints=("items",),
     )
     exam_raw: set[str] = set()
     for student_id, course_id, raw, weighted, weights, items in kept(rows, selection):
         key, kind = kinds[raw]
+        pair = sums[(student_id, course_id)]
         if kind != _SUMS:
             if kind == _EXAMS:
                 exam_raw.add(raw)
             continue
         if not items:
             continue
-        pair = sums[(student_id, course_id)]
         if key in pair:  # two raw names of one key: added as the engine adds them
             part = pair[key]
             part[0] = grading.to_decimal(part[0]) + grading.to_decimal(weighted)
@@ -101,10 +103,12 @@ def daily_sums(selection: Selection) -> dict[Pair, dict[str, list]]:
     """Per pair and category key: [Σ daily-performance percentage, entries]."""
     kinds = _Kinds()
     sums: dict[Pair, dict[str, list]] = defaultdict(dict)
-    rows = fetch(
-        selection.days(DailyPerformanceDay)
-        .values_list("student_id", "course_id", "category")
-        .annotate(t=Sum("total"), n=int_sum("entries"))
+    rows = summed(
+        selection,
+        selection.days(DailyPerformanceDay),
+        ("student_id", "course_id", "category"),
+        floats=("total",),
+        ints=("entries",),
     )
     for student_id, course_id, raw, total, entries in kept(rows, selection):
         pair = sums[(student_id, course_id)]
@@ -119,12 +123,11 @@ def daily_sums(selection: Selection) -> dict[Pair, dict[str, list]]:
 
 def attendance_counts(selection: Selection) -> dict[Pair, tuple[int, int, int, int]]:
     """Per pair: (present, absent, late, excused) in the range."""
-    rows = fetch(
-        selection.days(AttendanceDay)
-        .values_list("student_id", "course_id")
-        .annotate(
-            p=int_sum("present"), a=int_sum("absent"), la=int_sum("late"), e=int_sum("excused")
-        )
+    rows = summed(
+        selection,
+        selection.days(AttendanceDay),
+        ("student_id", "course_id"),
+        ints=("present", "absent", "late", "excused"),
     )
     return {(s, c): (p, a, la, e) for s, c, p, a, la, e in kept(rows, selection)}
 

@@ -194,9 +194,31 @@ class AnalyticsContext:
         return ranged.students_wholly_in_scope(**self._engine_arguments())
 
     @cached_property
+    def counted_pairs(self) -> list:
+        """The (student, course) pairs of the counted enrollments in scope."""
+        if self.live:
+            return list(self.course_results)
+        return ranged.counted_pairs(**self._engine_arguments())
+
+    @cached_property
     def finals(self) -> dict:
         """Each enrollment's final grade and attendance counts in scope (``ranged.Final``)."""
-        return ranged.final_grades(**self._engine_arguments())
+        return ranged.final_grades(
+            **self._engine_arguments(), pairs=self.__dict__.get("counted_pairs")
+        )
+
+    @cached_property
+    def recorded_finals(self) -> dict:
+        """``finals``, less (over a date range) enrollments with no record in it: their
+        final grade is None and their attendance nothing, so no average, letter, pass
+        rate or risk level reads them."""
+        if "finals" in self.__dict__:
+            return self.finals
+        return ranged.final_grades(
+            **self._engine_arguments(),
+            recorded_only=True,
+            pairs=self.__dict__.get("counted_pairs"),
+        )
 
     @cached_property
     def final_results(self) -> list:
@@ -206,6 +228,15 @@ class AnalyticsContext:
         if self.stored or self.live:
             return self.results
         return list(self.finals.values())
+
+    @cached_property
+    def graded_results(self) -> list:
+        """``final_results`` that may have a final grade: what the dashboard's and the
+        course list's averages, letters and pass rates read. Over a date range, without
+        the enrollments that have no record in it (on one day, most of them)."""
+        if self.stored or self.live:
+            return self.final_results
+        return list(self.recorded_finals.values())
 
     @cached_property
     def attendance_results(self) -> list:
@@ -229,8 +260,11 @@ class AnalyticsContext:
         if self.live:
             return {pk: summary.risk.level for pk, summary in self.summaries.items()}
         # With or without dates: the stored result rows lack the attendance counts. The
-        # finals are passed when another figure has read them already.
+        # finals are passed when another figure has read them already; over a date range
+        # the enrollments with a record in it are enough.
         finals = self.__dict__.get("finals")
+        if finals is None and not self.stored:
+            finals = self.recorded_finals
         return ranged.risk_levels(**self._engine_arguments(), finals=finals)
 
     @cached_property
@@ -269,7 +303,8 @@ class AnalyticsContext:
             return self.stored_risk.get(student_id)
         if self.live:
             return field(field(self.summaries.get(student_id), "risk"), "level")
-        return self.risk_levels.get(student_id)
+        # Missing: no enrollment in scope, or (over a date range) no record in it.
+        return self.risk_levels.get(student_id, grading.RISK_LEVELS[0])
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

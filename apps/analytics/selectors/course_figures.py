@@ -63,12 +63,18 @@ def _flagged(context: AnalyticsContext, results: list) -> int:
 
 
 def _finals_and_flagged(context: AnalyticsContext) -> tuple[dict, dict]:
-    """Per course: the final grades of its students, and how many of them are at risk."""
-    grouped = _results_by_course(context)
-    return (
-        {pk: _final_grades(rows) for pk, rows in grouped.items()},
-        {pk: _flagged(context, rows) for pk, rows in grouped.items()},
-    )
+    """Per course: the final grades of its students, and how many of them are at risk
+    (of every counted enrollment, graded in the range or not)."""
+    finals: dict[int, list[float]] = defaultdict(list)
+    for result in context.graded_results:
+        if result.final_grade is not None:
+            finals[result.course_id].append(float(result.final_grade))
+    levels = context.risk_levels
+    flagged: dict[int, int] = defaultdict(int)
+    for student_id, course_id in context.counted_pairs:
+        if levels.get(student_id) in RISK_LEVELS_FLAGGED:
+            flagged[course_id] += 1
+    return finals, flagged
 
 
 def _stored_course_figures(context: AnalyticsContext) -> tuple[dict, dict, dict]:

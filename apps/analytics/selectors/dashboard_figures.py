@@ -27,7 +27,7 @@ def _engine_final_figures(context: AnalyticsContext) -> dict:
     finals: list[float] = []
     letters: dict[str, int] = defaultdict(int)
     by_course: dict[int, list] = defaultdict(lambda: [0.0, 0])  # course → [total, graded]
-    for result in context.final_results:
+    for result in context.graded_results:
         final = result.final_grade
         if final is None:
             continue
