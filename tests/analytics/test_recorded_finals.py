@@ -100,3 +100,17 @@ def test_the_course_report_lists_a_student_without_a_record_at_low_risk(school, 
     assert stored == live
     levels = {row["id"]: row["risk_level"] for row in stored["students"]}
     assert levels == {dora.pk: "medium", eli.pk: "low"}
+
+
+def test_the_student_list_of_a_course_keeps_a_student_without_a_record_in_it(school, admin_user):
+    dora, _eli, _graded, _ungraded, quiet = school
+    filters = RecordFilters(
+        date_from=OCTOBER.date_from, date_to=OCTOBER.date_to, courses=(quiet.pk,)
+    )
+
+    stored = compute_report("students", admin_user, filters)
+    live = compute_report("students", admin_user, filters, live=True)
+
+    assert stored["results"] == live["results"]
+    (row,) = stored["results"]
+    assert (row["id"], row["average_grade"], row["risk_level"]) == (dora.pk, None, "low")

@@ -184,11 +184,13 @@ def summaries(
     date_to: dt.date | None = None,
     results: dict[Pair, grading.CourseResult] | None = None,
     stored_trends: bool = True,
+    pairs: Collection[Pair] | None = None,
 ) -> dict[int, grading.StudentSummary]:
     """``grading.student_summaries`` with the same arguments, from stored data;
-    ``results``, when given, are this scope's ``course_results`` already read;
-    ``stored_trends`` False when none of their students is wholly in scope (the caller
-    looked: ``trends``)."""
+    ``results``, when given, are this scope's ``course_results`` already read (or only
+    those with a record in the date range, with every enrollment in ``pairs``: the others
+    add nothing to a summary but their student); ``stored_trends`` False when none of
+    their students is wholly in scope (the caller looked: ``trends``)."""
     selection = Selection(student_ids, course_ids, date_from, date_to)
     if results is None:
         results = course_results(
@@ -203,7 +205,8 @@ def summaries(
             students = students.filter(id__in=student_ids)
         student_list = list(students.values_list("id", flat=True))
     else:
-        student_list = sorted({student_id for student_id, _course_id in results})
+        enrolled = results if pairs is None else pairs
+        student_list = sorted({student_id for student_id, _course_id in enrolled})
     by_student: dict[int, list[grading.CourseResult]] = {pk: [] for pk in student_list}
     for (student_id, _course_id), result in results.items():
         by_student.setdefault(student_id, []).append(result)

@@ -178,6 +178,10 @@ class AnalyticsContext:
         if self.live:
             return self.summaries
         arguments = self._engine_arguments()
+        if not self.stored:  # over a date range: every student of the pairs, few finals
+            pairs = self.counted_pairs
+            finals = self.recorded_finals
+            return ranged.summaries(**arguments, results=finals, stored_trends=False, pairs=pairs)
         covered = self.wholly_in_scope
         finals = ranged.final_grades(**arguments, without=covered) if covered else self.finals
         # Under a course restriction ``wholly_in_scope`` has looked for the students whose
