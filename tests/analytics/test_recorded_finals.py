@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from apps.academics import services
 from apps.academics.filtering import RecordFilters
+from apps.academics.models import Enrollment
 from apps.analytics import ranged, results
 from apps.analytics.reports import compute_report
 from tests.factories import CourseFactory, GradeFactory, StudentFactory, enroll
@@ -72,6 +74,22 @@ def test_an_enrollment_with_only_unweighted_items_is_recorded(school):
 
     assert set(finals) == {(dora.pk, graded.pk), (dora.pk, ungraded.pk)}
     assert finals[(dora.pk, ungraded.pk)].final_grade is None
+
+
+def test_the_whole_schools_recorded_enrollments_leave_out_a_dropped_one_at_once(school, admin_user):
+    dora, _eli, graded, ungraded, _quiet = school
+    enrollment = Enrollment.objects.get(student=dora, course=graded)
+
+    services.enrollment_drop(enrollment=enrollment, actor=admin_user)
+    results.flush_pending()
+    finals = ranged.final_grades(
+        date_from=OCTOBER.date_from, date_to=OCTOBER.date_to, recorded_only=True
+    )
+    stored, live = _both("dashboard", admin_user)
+
+    assert set(finals) == {(dora.pk, ungraded.pk)}
+    assert stored == live
+    assert stored["at_risk"] == {"high": 0, "medium": 0}
 
 
 def test_the_dashboard_counts_a_trend_made_of_unweighted_items(school, admin_user):

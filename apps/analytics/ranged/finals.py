@@ -106,7 +106,7 @@ def final_grades(
 
     ``recorded_only``: over a date range, only the enrollments with a record in it. The
     others' final grade is None and their attendance nothing, which no average, count of
-    graded enrollments or risk level reads: on one day that is ~70 % of a whole school's
+    graded enrollments or risk level reads: on one day that is ~60 % of a whole school's
     ~97,000 enrollments, not walked."""
     if not selection.dated:
         return _stored_finals(selection, without)
