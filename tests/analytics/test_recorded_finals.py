@@ -106,8 +106,8 @@ def test_the_course_list_counts_students_at_risk_without_a_grade_in_the_course(s
     stored, live = _both("courses", admin_user)
 
     assert stored == live
-    at_risk = {row["course_id"]: row["at_risk"] for row in stored["results"]}
-    assert at_risk == {graded.pk: 1, ungraded.pk: 1, quiet.pk: 1}
+    rows = {row["course_id"]: (row["enrolled"], row["at_risk"]) for row in stored["results"]}
+    assert rows == {graded.pk: (2, 1), ungraded.pk: (1, 1), quiet.pk: (1, 1)}
 
 
 def test_the_course_report_lists_a_student_without_a_record_at_low_risk(school, admin_user):

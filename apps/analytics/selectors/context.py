@@ -204,12 +204,15 @@ class AnalyticsContext:
             return list(self.course_results)
         return ranged.counted_pairs(**self._engine_arguments())
 
+    def _known_pairs(self) -> list | None:
+        """Over a date range, ``counted_pairs`` (read once for every figure that needs
+        them); without dates, None (the stored finals need no pairs)."""
+        return None if self.stored else self.counted_pairs
+
     @cached_property
     def finals(self) -> dict:
         """Each enrollment's final grade and attendance counts in scope (``ranged.Final``)."""
-        return ranged.final_grades(
-            **self._engine_arguments(), pairs=self.__dict__.get("counted_pairs")
-        )
+        return ranged.final_grades(**self._engine_arguments(), pairs=self._known_pairs())
 
     @cached_property
     def recorded_finals(self) -> dict:
@@ -219,9 +222,7 @@ class AnalyticsContext:
         if "finals" in self.__dict__:
             return self.finals
         return ranged.final_grades(
-            **self._engine_arguments(),
-            recorded_only=True,
-            pairs=self.__dict__.get("counted_pairs"),
+            **self._engine_arguments(), recorded_only=True, pairs=self._known_pairs()
         )
 
     @cached_property

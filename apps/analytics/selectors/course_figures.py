@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.db.models import Count, FloatField
 from django.db.models.functions import Cast
@@ -110,17 +110,18 @@ def _stored_flagged(context: AnalyticsContext) -> dict[int, int]:
     return dict(fetch(flagged))
 
 
-def _enrolled_counts(context: AnalyticsContext) -> dict[int, int]:
-    rows = context.scope.enrollments.values("course_id").annotate(n=Count("id")).order_by()
-    return {row["course_id"]: row["n"] for row in rows}
+def _enrolled_counts(context: AnalyticsContext) -> Counter[int]:
+    """Per course: its counted enrollments in scope, from the pairs the figures read
+    anyway (a grouped count of a whole school's enrollments cost SQLite ~60 ms)."""
+    return Counter(course_id for _student_id, course_id in context.counted_pairs)
 
 
 def courses(context: AnalyticsContext) -> dict:
     if context.stored:
         enrolled, finals, flagged = _stored_course_figures(context)
     else:
-        enrolled = _enrolled_counts(context)
         finals, flagged = _finals_and_flagged(context)
+        enrolled = _enrolled_counts(context)
     rates = _course_attendance(context)
     rows = [
         _course_row(
