@@ -191,3 +191,44 @@ def test_a_level_no_trend_could_change_is_the_level_of_every_trend(average, rate
     found = grading_rules.risk_level_whatever_the_trend(average, rate)
 
     assert found == (levels.pop() if len(levels) == 1 else None)
+
+
+@given(
+    enrolled=st.lists(
+        st.tuples(st.one_of(st.none(), amount.map(grading.to_decimal)), st.integers(0, 5)),
+        max_size=4,
+    ),
+    attendance=counts,
+)
+def test_the_level_at_a_glance_is_the_standings_or_defers_to_it(enrolled, attendance):
+    graded = [
+        (None if final is None else grading.round2(final), credits) for final, credits in enrolled
+    ]
+    pooled = grading.AttendanceCounts(*attendance)
+
+    glance = finals.level_at_a_glance(graded, pooled)
+
+    assert glance in (None, StudentStanding.of(graded, pooled).level_without_trend())
+
+
+@pytest.mark.parametrize(
+    ("average", "rate", "expected"),
+    [
+        # Far from every limit: told in floats.
+        ("40.00", "95.00", "medium"),  # 40 points, whatever the trend
+        ("90.00", "60.00", "medium"),  # 35 points
+        ("90.00", "95.00", "low"),
+        # Within a cent of a limit: rounded to cents they reach it (high in floats, medium
+        # or high with the trend in Decimal), so the engine's steps decide.
+        ("49.996", "60.00", None),
+        ("40.00", "69.996", None),
+        # A trend could change it (25 points: low, or medium when declining).
+        ("60.00", "95.00", None),
+    ],
+)
+def test_the_level_at_a_glance_defers_near_a_limit(average, rate, expected):
+    """One course of one credit; the rate from 1,000,000 countable records."""
+    present = round(float(rate) * 10_000)
+    pooled = grading.AttendanceCounts(present=present, absent=1_000_000 - present)
+
+    assert finals.level_at_a_glance([(Decimal(average), 1)], pooled) == expected

@@ -24,6 +24,7 @@ from apps.academics.grading.rules import (
     credit_weighted,
     parse_rules,
     risk_level,
+    risk_level_at_a_glance,
     risk_level_whatever_the_trend,
     rule_average,
     unrounded_attendance_rate,
@@ -227,4 +228,21 @@ class StudentStanding:
         return risk_level_whatever_the_trend(self.average, self.attendance_rate)
 
 
-__all__ = ["CourseRules", "StudentStanding", "final_grade"]
+def level_at_a_glance(
+    finals: Iterable[tuple[Decimal | None, int]], counts: AttendanceCounts
+) -> str | None:
+    """``StudentStanding.of(finals, counts).level_without_trend()`` in floats, for a whole
+    school's ~10,000 students, or None when the float values cannot tell (near a band's
+    limit) or a trend could change the level: then ask the ``StudentStanding``."""
+    credits = total = 0.0
+    for final, weight in finals:
+        if final is not None:
+            credits += weight
+            total += float(final) * weight
+    average = total / credits if credits else None
+    countable = counts.present + counts.absent + counts.late
+    rate = (counts.present + counts.late) / countable * 100 if countable > 0 else None
+    return risk_level_at_a_glance(average, rate)
+
+
+__all__ = ["CourseRules", "StudentStanding", "final_grade", "level_at_a_glance"]

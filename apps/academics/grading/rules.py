@@ -436,6 +436,30 @@ def risk_level_whatever_the_trend(
     return lowest if lowest == highest else None
 
 
+# How near a band's limit an unrounded float average or rate leaves its band in doubt:
+# rounding to cents moves a value by at most 0.005, the float's own error is ~1e-12.
+_GLANCE_MARGIN = 0.01
+
+
+def risk_level_at_a_glance(average: float | None, attendance_rate: float | None) -> str | None:
+    """``risk_level_whatever_the_trend`` of the unrounded average and rate as floats,
+    without the Decimal steps: None when either lies within ``_GLANCE_MARGIN`` of a limit
+    it is compared with (its rounding decides) or when a trend could change the level."""
+    base = 0
+    for value, bands in ((average, _AVERAGE_BANDS), (attendance_rate, _ATTENDANCE_BANDS)):
+        if value is None:
+            continue
+        for limit, points in bands:
+            if abs(value - limit) < _GLANCE_MARGIN:
+                return None
+            if value < limit:
+                base += points
+                break
+    lowest = _level_for(max(base + _TREND_LOWEST_POINTS, 0))
+    highest = _level_for(max(base + _TREND_HIGHEST_POINTS, 0))
+    return lowest if lowest == highest else None
+
+
 def _risk_message(code: str, value: Decimal | None, limit: int | None) -> str:
     family = code.rpartition("_")[0] if code.startswith(("average_", "attendance_")) else code
     template = _risk_template(family, get_language())

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from apps.academics import grading
-from apps.academics.grading.finals import CourseRules, StudentStanding, final_grade
+from apps.academics.grading.finals import (
+    CourseRules,
+    StudentStanding,
+    final_grade,
+    level_at_a_glance,
+)
 from apps.academics.models import Course
 from apps.analytics.models import EnrollmentResult, StudentResult
 from apps.analytics.ranged.reading import (
@@ -184,12 +189,16 @@ def risk_levels(selection: Selection, finals: dict[Pair, Final] | None = None) -
     standings: dict[int, StudentStanding] = {}
     for student_id, enrolled in by_student.items():
         pooled = grading.AttendanceCounts.pooled(final.attendance for final in enrolled)
-        standing = StudentStanding.of([(f.final_grade, f.credits) for f in enrolled], pooled)
-        level = standing.level_without_trend()
+        graded = [(final.final_grade, final.credits) for final in enrolled]
+        # Most students' level is plain in floats; the rest take the engine's steps.
+        level = level_at_a_glance(graded, pooled)
         if level is None:
-            standings[student_id] = standing
-        else:
-            levels[student_id] = level
+            standing = StudentStanding.of(graded, pooled)
+            level = standing.level_without_trend()
+            if level is None:
+                standings[student_id] = standing
+                continue
+        levels[student_id] = level
     if standings:
         needed = sorted(standings)
         wanted = Selection(needed, selection.course_ids, selection.date_from, selection.date_to)
