@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from apps.academics import grading
 from apps.analytics.models import AttendanceDay, DailyPerformanceDay, GradeDay
-from apps.analytics.ranged.reading import Pair, Selection, fetch, kept, summed
+from apps.analytics.ranged.reading import Pair, Selection, fetch, kept, summed, unparsed_date
 
 # Per pair and category key: [weighted sum, weight sum, items] (floats and an int).
 GradeSums = dict[Pair, dict[str, list]]
@@ -84,8 +84,10 @@ def _latest_exams(
         return {}
     latest: dict[tuple, tuple] = {}
     rows = fetch(
-        days.filter(category__in=sorted(exam_raw)).values_list(
-            "student_id", "course_id", "category", "latest_day", "latest_id", "latest_percentage"
+        days.filter(category__in=sorted(exam_raw))
+        .annotate(g_latest=unparsed_date("latest_day"))
+        .values_list(
+            "student_id", "course_id", "category", "g_latest", "latest_id", "latest_percentage"
         )
     )
     for student_id, course_id, raw, day, grade_id, percentage in kept(rows, selection):
@@ -143,12 +145,13 @@ def longest_runs(selection: Selection) -> dict[Pair, int]:
     rows = fetch(
         selection.days(AttendanceDay)
         .filter(absent__gt=0)
+        .annotate(a_day=unparsed_date("day"), a_previous=unparsed_date("previous_day"))
         .order_by("student_id", "course_id", "day")
         .values_list(
             "student_id",
             "course_id",
-            "day",
-            "previous_day",
+            "a_day",
+            "a_previous",
             "first_run",
             "last_run",
             "longest_run",

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from apps.academics import grading
 from apps.analytics.models import EnrollmentResult, StudentResult, TrendSegment
-from apps.analytics.ranged.reading import Selection, fetch, students_wholly_in
+from apps.analytics.ranged.reading import Selection, fetch, students_wholly_in, unparsed_date
 from apps.analytics.rollup_state import readable
 
 Trend = tuple[str, Decimal | None]
@@ -107,15 +107,17 @@ def _concatenate(segments, keeps) -> tuple[dict[int, Trend], list[int]]:
     """Each student's trend from their segments concatenated in order, and the students
     whose segments interleave (left to the caller)."""
     rows = fetch(
-        segments.order_by("student_id", "first_day", "first_id").values_list(
+        segments.annotate(t_first=unparsed_date("first_day"), t_last=unparsed_date("last_day"))
+        .order_by("student_id", "first_day", "first_id")
+        .values_list(
             "student_id",
             "course_id",
             "items",
             "sum_y",
             "sum_ry",
-            "first_day",
+            "t_first",
             "first_id",
-            "last_day",
+            "t_last",
             "last_id",
         )
     )
