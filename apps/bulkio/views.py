@@ -249,6 +249,11 @@ def import_rollback(request, pk: int):
     _staff_only(request)
     job = get_object_or_404(jobs.jobs_for(request.user), pk=pk)
     force = request.POST.get("force") == "1"
+    if request.POST.get("confirmed") != "1":
+        # The page's script asks first and marks the form confirmed; a click before the
+        # script has run (or without scripts) is asked here instead: nothing is undone
+        # by one click that nobody confirmed.
+        return render(request, "bulkio/import_rollback_confirm.html", {"job": job, "force": force})
     try:
         counts = jobs.rollback_import(job, actor=request.user, force=force)
     except jobs.RollbackConflict as conflict:

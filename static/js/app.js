@@ -1,7 +1,9 @@
 /* Behaviour that used to sit in inline attributes, which the Content-Security-Policy does
  * not run: <select data-autosubmit> submits its form on change, and <form data-confirm="…">
- * asks before it submits. Delegated from the document, so fragments swapped in by htmx
- * work too. Loaded with `defer` on every page. */
+ * asks before it submits, then sends confirmed=1 (a server that asks again when the field
+ * is missing, as the import rollback does, then need not: a click before this script has
+ * run is asked there). Delegated from the document, so fragments swapped in by htmx work
+ * too. Loaded with `defer` on every page. */
 (function () {
   "use strict";
 
@@ -15,6 +17,17 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
+    if (!question) return;
+    if (!window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    if (!form.querySelector("input[name=confirmed]")) {
+      var confirmed = document.createElement("input");
+      confirmed.type = "hidden";
+      confirmed.name = "confirmed";
+      confirmed.value = "1";
+      form.appendChild(confirmed);
+    }
   });
 })();

@@ -115,7 +115,7 @@ def test_admin_grade_import_previews_confirms_and_rolls_back(admin_client, admin
     assert "grades.csv" in history
     assert 'id="rollback-import"' in admin_client.get(uploaded["Location"]).content.decode()
 
-    admin_client.post(reverse("bulkio:import_rollback", args=[job.pk]))
+    admin_client.post(reverse("bulkio:import_rollback", args=[job.pk]), {"confirmed": "1"})
     job.refresh_from_db()
 
     assert job.status == "rolled_back"
@@ -171,7 +171,7 @@ def test_admin_student_import_from_the_students_list_and_rollback(admin_client):
     assert Student.objects.filter(student_id="S-2").exists()
     assert ImportChange.objects.filter(job=job).count() == 2
 
-    admin_client.post(reverse("bulkio:import_rollback", args=[job.pk]))
+    admin_client.post(reverse("bulkio:import_rollback", args=[job.pk]), {"confirmed": "1"})
 
     assert Student.objects.get(pk=existing.pk).first_name == "Old"
     assert not Student.all_objects.filter(student_id="S-2").exists()

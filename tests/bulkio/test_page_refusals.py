@@ -52,7 +52,7 @@ def test_import_rollback_of_a_previewed_import_is_refused_with_its_status(client
     client.force_login(admin_user)
     job = previewed_job(client)
 
-    response = client.post(f"/bulk/imports/{job.pk}/rollback/", follow=True)
+    response = client.post(f"/bulk/imports/{job.pk}/rollback/", {"confirmed": "1"}, follow=True)
 
     page = response.content.decode()
     assert response.status_code == 200

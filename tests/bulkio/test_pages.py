@@ -62,8 +62,10 @@ def test_wizard_confirm_then_rollback_with_conflict_display(client, admin_user):
 
     client.post(f"/bulk/imports/{job.pk}/confirm/")
     Grade.objects.update(grade=Decimal("33"))
-    refused = client.post(f"/bulk/imports/{job.pk}/rollback/", follow=True).content.decode()
-    client.post(f"/bulk/imports/{job.pk}/rollback/", {"force": "1"})
+    refused = client.post(
+        f"/bulk/imports/{job.pk}/rollback/", {"confirmed": "1"}, follow=True
+    ).content.decode()
+    client.post(f"/bulk/imports/{job.pk}/rollback/", {"force": "1", "confirmed": "1"})
 
     assert "1 row was changed after the import" in refused
     assert "Grade: 70 → 33.00" in refused
@@ -121,3 +123,39 @@ def test_status_poll_reloads_the_page_when_the_worker_has_finished(client, admin
     assert running.status_code == 200 and 'hx-trigger="every 1s"' in running.content.decode()
     assert previewed.status_code == 204 and previewed["HX-Refresh"] == "true"
     assert applied.status_code == 200 and 'data-status="applied"' in applied.content.decode()
+
+
+def test_a_rollback_nobody_confirmed_asks_first_and_undoes_nothing(client, admin_user):
+    """A click before the page's script has run (or without scripts) is not taken as a
+    yes: the page asks, and its own button rolls back."""
+    client.force_login(admin_user)
+    student, course = _enrolled()
+    _post_file(client, HEADER + f"{student.student_id},{course.course_code},Lab,Final,70,100\n")
+    job = ImportJob.objects.get()
+    client.post(f"/bulk/imports/{job.pk}/confirm/")
+
+    asked = client.post(f"/bulk/imports/{job.pk}/rollback/")
+    still = ImportJob.objects.get().status
+    confirmed = client.post(f"/bulk/imports/{job.pk}/rollback/", {"confirmed": "1"})
+
+    page = asked.content.decode()
+    assert asked.status_code == 200
+    assert f"Undo import #{job.pk}?" in page
+    assert 'name="confirmed" value="1"' in page
+    assert still == "applied"
+    assert confirmed.status_code == 302
+    assert ImportJob.objects.get().status == "rolled_back"
+    assert not Grade.objects.exists()
+
+
+def test_the_rollback_question_keeps_the_overwrite_choice(client, admin_user):
+    client.force_login(admin_user)
+    student, course = _enrolled()
+    _post_file(client, HEADER + f"{student.student_id},{course.course_code},Lab,Final,70,100\n")
+    job = ImportJob.objects.get()
+    client.post(f"/bulk/imports/{job.pk}/confirm/")
+
+    page = client.post(f"/bulk/imports/{job.pk}/rollback/", {"force": "1"}).content.decode()
+
+    assert 'name="force" value="1"' in page
+    assert ImportJob.objects.get().status == "applied"

@@ -116,7 +116,7 @@ def test_rollback_page_out_of_scope_answers_403_with_the_reason(
     client.force_login(teacher_user)
     before = snapshot()
 
-    response = client.post(f"/bulk/imports/{job_id}/rollback/")
+    response = client.post(f"/bulk/imports/{job_id}/rollback/", {"confirmed": "1"})
 
     assert response.status_code == 403
     assert "2 rows of this import are in courses you do not teach now" in response.content.decode()

@@ -1,5 +1,5 @@
 // static/js/app.js: <select data-autosubmit> submits its form on change; <form data-confirm>
-// asks first. Both delegated from the document, so fragments swapped in later work too.
+// asks first and, once accepted, sends confirmed=1. Both delegated from the document, so fragments swapped in later work too.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
@@ -97,6 +97,15 @@ test("app_confirm_form_asks_and_stops_when_declined", async () => {
   assert.equal(event.defaultPrevented, true);
 });
 
+test("app_confirm_form_asks_and_stops_when_declined_without_marking_it", async () => {
+  await load(ROLLBACK, { answer: false });
+  const form = page.document.getElementById("rollback");
+
+  submit(form);
+
+  assert.equal(new page.window.FormData(form).get("confirmed"), null);
+});
+
 test("app_confirm_form_submits_when_accepted", async () => {
   await load(ROLLBACK, { answer: true });
 
@@ -104,6 +113,17 @@ test("app_confirm_form_submits_when_accepted", async () => {
 
   assert.equal(asked.length, 1);
   assert.equal(event.defaultPrevented, false);
+});
+
+test("app_confirm_form_sends_confirmed_once_accepted", async () => {
+  // The server asks again when the field is missing (a click before this script ran).
+  await load(ROLLBACK, { answer: true });
+  const form = page.document.getElementById("rollback");
+
+  submit(form);
+  submit(form);
+
+  assert.deepEqual(new page.window.FormData(form).getAll("confirmed"), ["1"]);
 });
 
 test("app_form_without_confirm_submits_without_asking", async () => {
