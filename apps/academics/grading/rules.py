@@ -426,11 +426,17 @@ def _risk_template(family: str, language: str | None) -> str:
 def risk_level_whatever_the_trend(
     average: Decimal | None, attendance_rate: Decimal | None
 ) -> str | None:
-    """The risk level when no trend could change it, else None: the level at the
-    trend's lowest points and at its highest (the score only grows with the points)."""
+    """The risk level when no trend could change it, else None."""
     base = sum(
         points for _code, points, _value, _limit in _risk_points(average, attendance_rate, "")
     )
+    return _level_whatever_the_trend(base)
+
+
+def _level_whatever_the_trend(base: int) -> str | None:
+    """The level of a score of ``base`` points before the trend's, when every trend
+    gives the same: the level at the trend's lowest points and at its highest (the score
+    only grows with the points); else None."""
     lowest = _level_for(max(base + _TREND_LOWEST_POINTS, 0))
     highest = _level_for(max(base + _TREND_HIGHEST_POINTS, 0))
     return lowest if lowest == highest else None
@@ -455,9 +461,7 @@ def risk_level_at_a_glance(average: float | None, attendance_rate: float | None)
             if value < limit:
                 base += points
                 break
-    lowest = _level_for(max(base + _TREND_LOWEST_POINTS, 0))
-    highest = _level_for(max(base + _TREND_HIGHEST_POINTS, 0))
-    return lowest if lowest == highest else None
+    return _level_whatever_the_trend(base)
 
 
 def _risk_message(code: str, value: Decimal | None, limit: int | None) -> str:

@@ -33,9 +33,9 @@ def _course_attendance(context: AnalyticsContext) -> dict[int, float | None]:
     }
 
 
-def _results_by_course(context: AnalyticsContext) -> dict[int, list]:
+def _results_by_course(results: list) -> dict[int, list]:
     grouped: dict[int, list] = defaultdict(list)
-    for result in context.final_results:
+    for result in results:
         grouped[result.course_id].append(result)
     return grouped
 
@@ -65,10 +65,8 @@ def _flagged(context: AnalyticsContext, results: list) -> int:
 def _finals_and_flagged(context: AnalyticsContext) -> tuple[dict, dict]:
     """Per course: the final grades of its students, and how many of them are at risk
     (of every counted enrollment, graded in the range or not)."""
-    finals: dict[int, list[float]] = defaultdict(list)
-    for result in context.graded_results:
-        if result.final_grade is not None:
-            finals[result.course_id].append(float(result.final_grade))
+    grouped = _results_by_course(context.graded_results)
+    finals = {pk: _final_grades(rows) for pk, rows in grouped.items()}
     levels = context.risk_levels
     flagged: dict[int, int] = defaultdict(int)
     for student_id, course_id in context.counted_pairs:
@@ -138,7 +136,7 @@ def course_detail(context: AnalyticsContext, course_pk: int) -> dict:
         raise Http404
     enrolled = context.scope.enrollments.filter(course_id=course_pk).count()
     rates = _course_attendance(context)
-    results = _results_by_course(context).get(course_pk, [])
+    results = _results_by_course(context.final_results).get(course_pk, [])
     finals = _final_grades(results)
     row = _course_row(course, finals, enrolled, rates.get(course_pk), _flagged(context, results))
     average = sum(finals) / len(finals) if finals else None
