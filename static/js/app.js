@@ -2,8 +2,9 @@
  * not run: <select data-autosubmit> submits its form on change, and <form data-confirm="…">
  * asks before it submits, then sends confirmed=1 (a server that asks again when the field
  * is missing, as the import rollback does, then need not: a click before this script has
- * run is asked there). Delegated from the document, so fragments swapped in by htmx work
- * too. Loaded with `defer` on every page. */
+ * run is asked there). A region htmx is refreshing carries aria-busy until its answer is
+ * in. Delegated from the document, so fragments swapped in by htmx work too. Loaded with
+ * `defer` on every page. */
 (function () {
   "use strict";
 
@@ -29,5 +30,17 @@
       confirmed.value = "1";
       form.appendChild(confirmed);
     }
+  });
+
+  // While htmx fetches a region's new content, the region says it is busy: the pages dim
+  // it through hx-indicator (a whole school's figures over a range take seconds), and
+  // aria-busy tells assistive technology not to read the old figures as current.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var region = event.detail && event.detail.target;
+    if (region && region.setAttribute) region.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var region = event.detail && event.detail.target;
+    if (region && region.removeAttribute) region.removeAttribute("aria-busy");
   });
 })();

@@ -1,9 +1,10 @@
 // static/js/app.js: <select data-autosubmit> submits its form on change; <form data-confirm>
-// asks first and, once accepted, sends confirmed=1. Both delegated from the document, so fragments swapped in later work too.
+// asks first and, once accepted, sends confirmed=1; a region htmx refreshes is busy until its
+// answer is in. Delegated from the document, so fragments swapped in later work too.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { openPage } from "./helpers.mjs";
+import { advance, fakeXhr, openPage, restoreTimers, useFakeTimers } from "./helpers.mjs";
 
 let page;
 let submitted;
@@ -133,4 +134,75 @@ test("app_form_without_confirm_submits_without_asking", async () => {
 
   assert.deepEqual(asked, []);
   assert.equal(event.defaultPrevented, false);
+});
+
+// The analytics filters as templates/analytics/dashboard.html renders them.
+const FILTERS = `<form id="analytics-filters" method="get" action="/analytics/"
+      hx-get="/analytics/" hx-trigger="change" hx-target="#analytics-body" hx-swap="innerHTML"
+      hx-indicator="#analytics-body">
+  <input type="date" name="date_from" value=""></form>
+<div id="analytics-body"><div class="an-body"><p id="figure">old figures</p></div></div>`;
+
+test("app_region_htmx_refreshes_is_busy_until_its_answer_is_in", async () => {
+  useFakeTimers();
+  const requests = [];
+  page = await openPage(FILTERS, {
+    scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/app.js"],
+    before(window) {
+      fakeXhr(window, requests);
+    },
+  });
+  await new Promise((resolve) => setImmediate(resolve)); // htmx processes the page
+  const body = page.document.getElementById("analytics-body");
+  const input = page.document.querySelector("input[name=date_from]");
+
+  try {
+    input.value = "2026-10-14";
+    input.dispatchEvent(new page.window.Event("change", { bubbles: true }));
+
+    assert.equal(requests.length, 1);
+    assert.match(requests[0].url, /date_from=2026-10-14/);
+    // Dimmed by analytics.css (#analytics-body.htmx-request) and marked for screen readers.
+    assert.equal(body.classList.contains("htmx-request"), true);
+    assert.equal(body.getAttribute("aria-busy"), "true");
+    assert.equal(page.document.getElementById("figure").textContent, "old figures");
+
+    requests[0].respond(200, '<div class="an-body"><p id="figure">new figures</p></div>');
+    advance(100, 10); // htmx swaps at once and settles after 20 ms
+
+    assert.equal(page.document.getElementById("figure").textContent, "new figures");
+    assert.equal(body.classList.contains("htmx-request"), false);
+    assert.equal(body.hasAttribute("aria-busy"), false);
+  } finally {
+    restoreTimers();
+  }
+});
+
+test("app_region_is_not_left_busy_when_its_request_fails", async () => {
+  useFakeTimers();
+  const requests = [];
+  page = await openPage(FILTERS, {
+    scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/app.js"],
+    before(window) {
+      fakeXhr(window, requests);
+    },
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  const body = page.document.getElementById("analytics-body");
+  const input = page.document.querySelector("input[name=date_from]");
+
+  try {
+    input.value = "2026-10-14";
+    input.dispatchEvent(new page.window.Event("change", { bubbles: true }));
+    assert.equal(body.getAttribute("aria-busy"), "true");
+
+    requests[0].respond(500, "Server error");
+    advance(100, 10);
+
+    assert.equal(body.hasAttribute("aria-busy"), false);
+    assert.equal(body.classList.contains("htmx-request"), false);
+    assert.equal(page.document.getElementById("figure").textContent, "old figures");
+  } finally {
+    restoreTimers();
+  }
 });
