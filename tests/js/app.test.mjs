@@ -143,9 +143,11 @@ const FILTERS = `<form id="analytics-filters" method="get" action="/analytics/"
   <input type="date" name="date_from" value=""></form>
 <div id="analytics-body"><div class="an-body"><p id="figure">old figures</p></div></div>`;
 
-test("app_region_htmx_refreshes_is_busy_until_its_answer_is_in", async () => {
+let requests;
+
+async function loadFilters() {
   useFakeTimers();
-  const requests = [];
+  requests = [];
   page = await openPage(FILTERS, {
     scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/app.js"],
     before(window) {
@@ -153,13 +155,16 @@ test("app_region_htmx_refreshes_is_busy_until_its_answer_is_in", async () => {
     },
   });
   await new Promise((resolve) => setImmediate(resolve)); // htmx processes the page
-  const body = page.document.getElementById("analytics-body");
   const input = page.document.querySelector("input[name=date_from]");
+  input.value = "2026-10-14";
+  input.dispatchEvent(new page.window.Event("change", { bubbles: true }));
+  return page.document.getElementById("analytics-body");
+}
+
+test("app_region_htmx_refreshes_is_busy_until_its_answer_is_in", async () => {
+  const body = await loadFilters();
 
   try {
-    input.value = "2026-10-14";
-    input.dispatchEvent(new page.window.Event("change", { bubbles: true }));
-
     assert.equal(requests.length, 1);
     assert.match(requests[0].url, /date_from=2026-10-14/);
     // Dimmed by analytics.css (#analytics-body.htmx-request) and marked for screen readers.
@@ -179,21 +184,9 @@ test("app_region_htmx_refreshes_is_busy_until_its_answer_is_in", async () => {
 });
 
 test("app_region_is_not_left_busy_when_its_request_fails", async () => {
-  useFakeTimers();
-  const requests = [];
-  page = await openPage(FILTERS, {
-    scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/app.js"],
-    before(window) {
-      fakeXhr(window, requests);
-    },
-  });
-  await new Promise((resolve) => setImmediate(resolve));
-  const body = page.document.getElementById("analytics-body");
-  const input = page.document.querySelector("input[name=date_from]");
+  const body = await loadFilters();
 
   try {
-    input.value = "2026-10-14";
-    input.dispatchEvent(new page.window.Event("change", { bubbles: true }));
     assert.equal(body.getAttribute("aria-busy"), "true");
 
     requests[0].respond(500, "Server error");
