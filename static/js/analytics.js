@@ -1,5 +1,6 @@
 /* Analytics dashboard charts: built from the JSON the server embeds in the page, and
-   rebuilt whenever the filters swap in a new fragment (htmx:afterSwap). */
+   rebuilt whenever the filters swap in a new fragment (htmx:afterSwap). An at-risk
+   filter chosen while that fragment loads is chosen again in the new one. */
 (function () {
   "use strict";
   var charts = {};
@@ -63,9 +64,49 @@
     heatColours();
   }
 
+  // A risk level or reason chosen in the at-risk card while the page's filters load (a
+  // whole school's range takes seconds) would be lost: the card is about to be replaced by
+  // the answer, rendered with the choice it was asked with. So the card does not ask then;
+  // its choice is kept and chosen again in the new card once that is in (or in the old
+  // one if the page's request failed), which asks with every filter.
+  var chosenMeanwhile = {};
+
+  function isBodyTarget(event) {
+    return !!(event.detail && event.detail.target && event.detail.target.id === "analytics-body");
+  }
+
+  function chooseAgain() {
+    var last = null;
+    Object.keys(chosenMeanwhile).forEach(function (name) {
+      var field = document.querySelector("#analytics-at-risk-filters select[name='" + name + "']");
+      if (!field) return;
+      field.value = chosenMeanwhile[name];
+      last = field;
+    });
+    chosenMeanwhile = {};
+    // One request carries every field of the card (hx-include of the page's form).
+    if (last) last.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var field = event.detail && event.detail.elt;
+    if (!field || !field.closest || !field.closest("#analytics-at-risk-filters")) return;
+    var body = document.getElementById("analytics-body");
+    if (body && body.classList.contains("htmx-request")) {
+      event.preventDefault();
+      chosenMeanwhile[field.name] = field.value;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (isBodyTarget(event) && !event.detail.successful) chooseAgain();
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (isBodyTarget(event)) chooseAgain();
+  });
+
   window.smsAnalytics = { charts: charts, render: render };
   document.addEventListener("DOMContentLoaded", render);
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail && event.detail.target && event.detail.target.id === "analytics-body") render();
+    if (isBodyTarget(event)) render();
   });
 })();

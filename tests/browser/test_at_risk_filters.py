@@ -101,3 +101,34 @@ def test_at_risk_filters_swap_the_card_and_keep_the_page_filters(page, risk_scho
     assert "risk_reason=average_below_50" in page.url
     assert "class_division=B1" in page.url
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_at_risk_level_chosen_while_the_page_filters_load_is_kept(page, risk_school):
+    """A whole school's range takes seconds: a risk level chosen meanwhile, in the card
+    that the slow answer then replaces, still applies once everything is in."""
+    log_in(page, "rteacher")
+    page.goto(page.base_url + "/analytics/")
+    expect(_at_risk(page)).to_contain_text("Bekas Babis")
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/analytics/?*", hold_the_first)
+    page.select_option("#analytics-filters select[name=class_division]", "A1")
+    page.wait_for_function("() => document.querySelector('#analytics-body[aria-busy=true]')")
+
+    page.select_option("#analytics-at-risk-card select[name=risk_level]", "high")
+    page.wait_for_timeout(300)  # the card's own answer, if it asked, is back by now
+    held[0].continue_()
+    expect(page.locator("#analytics-body")).not_to_have_attribute("aria-busy", "true")
+    _settled(page)
+
+    expect(page.locator("#analytics-at-risk-card select[name=risk_level]")).to_have_value("high")
+    expect(_at_risk(page)).to_contain_text("Alexiou Anna")
+    expect(_at_risk(page)).not_to_contain_text("Bekas Babis")
+    expect(page.locator("#analytics-filters select[name=class_division]")).to_have_value("A1")
+    expect(page).to_have_url(re.compile(r"class_division=A1.*risk_level=high"))

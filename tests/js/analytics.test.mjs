@@ -1,9 +1,10 @@
 // static/js/analytics.js: the dashboard's JSON (json_script blocks) turned into Chart.js
-// configurations, the heat map's colours, and redrawing when htmx swaps the filters' result.
+// configurations, the heat map's colours, redrawing when htmx swaps the filters' result, and
+// an at-risk filter chosen while that result loads chosen again in the new card.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { openPage } from "./helpers.mjs";
+import { advance, fakeXhr, openPage, restoreTimers, useFakeTimers } from "./helpers.mjs";
 
 // A Chart.js stand-in that keeps what it was given.
 function fakeChart(made) {
@@ -282,4 +283,110 @@ test("analytics_ignores_swaps_elsewhere_on_the_page", async () => {
   page.document.dispatchEvent(new page.window.CustomEvent("htmx:afterSwap", { detail: null }));
 
   assert.equal(made.length, 4);
+});
+
+// The page's filters and its at-risk card, as templates/analytics/dashboard.html and
+// _at_risk_card.html render them; ``level`` is the level the card was rendered with.
+function atRiskCard(level, rows) {
+  const select = (name, options) =>
+    `<select name="${name}" form="analytics-filters" hx-get="/analytics/" hx-include="#analytics-filters"
+       hx-target="#analytics-at-risk-card" hx-swap="outerHTML" hx-sync="#analytics-at-risk-card:replace"
+       hx-indicator="#analytics-at-risk-card">${options}</select>`;
+  const levels = ["", "high", "medium"]
+    .map((value) => `<option value="${value}"${value === level ? " selected" : ""}>${value || "any"}</option>`)
+    .join("");
+  return `<section id="analytics-at-risk-card"><div id="analytics-at-risk-filters">
+    ${select("risk_level", levels)}${select("risk_reason", '<option value="">any</option><option value="trend_declining">declining</option>')}
+    </div><p id="rows">${rows}</p></section>`;
+}
+
+const DASHBOARD = `<form id="analytics-filters" hx-get="/analytics/" hx-trigger="change"
+      hx-target="#analytics-body" hx-swap="innerHTML" hx-indicator="#analytics-body">
+  <select name="class_division"><option value="">all</option><option value="A1">A1</option></select></form>
+<div id="analytics-body">${atRiskCard("", "Anna, Babis")}</div>`;
+
+let requests;
+
+async function loadDashboard() {
+  useFakeTimers();
+  requests = [];
+  made = [];
+  page = await openPage(DASHBOARD, {
+    url: "http://school.test/analytics/",
+    scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/analytics.js"],
+    before(window) {
+      window.Chart = fakeChart(made);
+      fakeXhr(window, requests);
+    },
+  });
+  await new Promise((resolve) => setImmediate(resolve)); // htmx processes the page
+}
+
+function choose(selector, value) {
+  const field = page.document.querySelector(selector);
+  field.value = value;
+  field.dispatchEvent(new page.window.Event("change", { bubbles: true }));
+}
+
+function query(request) {
+  return new URL(request.url, "http://school.test/").searchParams;
+}
+
+test("analytics_at_risk_level_chosen_while_the_page_loads_is_asked_again_in_the_new_card", async () => {
+  await loadDashboard();
+  try {
+    choose("select[name=class_division]", "A1");
+    assert.equal(requests.length, 1);
+    choose("select[name=risk_level]", "high");
+
+    // The card being replaced does not ask: its answer would be overwritten.
+    assert.equal(requests.length, 1);
+    assert.equal(query(requests[0]).get("risk_level"), "");
+
+    requests[0].respond(200, atRiskCard("", "Anna, Babis (class A1)"));
+    advance(100, 10); // htmx swaps at once and settles after 20 ms
+
+    assert.equal(requests.length, 2);
+    assert.equal(query(requests[1]).get("risk_level"), "high");
+    assert.equal(query(requests[1]).get("class_division"), "A1");
+    assert.equal(page.document.querySelector("select[name=risk_level]").value, "high");
+    requests[1].respond(200, atRiskCard("high", "Anna (class A1)"));
+    advance(100, 10);
+    assert.equal(page.document.getElementById("rows").textContent, "Anna (class A1)");
+  } finally {
+    restoreTimers();
+  }
+});
+
+test("analytics_at_risk_choice_is_asked_in_the_old_card_when_the_page_request_fails", async () => {
+  await loadDashboard();
+  try {
+    choose("select[name=class_division]", "A1");
+    choose("select[name=risk_level]", "high");
+
+    requests[0].respond(500, "Server error");
+    advance(100, 10);
+
+    assert.equal(requests.length, 2);
+    assert.equal(query(requests[1]).get("risk_level"), "high");
+    assert.equal(page.document.getElementById("rows").textContent, "Anna, Babis");
+  } finally {
+    restoreTimers();
+  }
+});
+
+test("analytics_at_risk_filter_asks_at_once_when_the_page_is_not_loading", async () => {
+  await loadDashboard();
+  try {
+    choose("select[name=risk_level]", "medium");
+
+    assert.equal(requests.length, 1);
+    assert.equal(query(requests[0]).get("risk_level"), "medium");
+    requests[0].respond(200, atRiskCard("medium", "Babis"));
+    advance(100, 10);
+    assert.equal(page.document.getElementById("rows").textContent, "Babis");
+    assert.equal(requests.length, 1);
+  } finally {
+    restoreTimers();
+  }
 });
