@@ -34,8 +34,10 @@
 
   // While htmx fetches a region's new content, the region says it is busy: the pages dim
   // it through hx-indicator (a whole school's figures over a range take seconds), and
-  // aria-busy tells assistive technology not to read the old figures as current.
-  document.addEventListener("htmx:beforeRequest", function (event) {
+  // aria-busy tells assistive technology not to read the old figures as current. Marked
+  // when the request is sent (htmx:beforeSend), not when it is asked for: a request a
+  // listener cancels in htmx:beforeRequest never ends with htmx:afterRequest.
+  document.addEventListener("htmx:beforeSend", function (event) {
     var region = event.detail && event.detail.target;
     if (region && region.setAttribute) region.setAttribute("aria-busy", "true");
   });

@@ -313,7 +313,7 @@ async function loadDashboard() {
   made = [];
   page = await openPage(DASHBOARD, {
     url: "http://school.test/analytics/",
-    scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/analytics.js"],
+    scripts: ["static/vendor/htmx-2.0.11.min.js", "static/js/app.js", "static/js/analytics.js"],
     before(window) {
       window.Chart = fakeChart(made);
       fakeXhr(window, requests);
@@ -339,9 +339,12 @@ test("analytics_at_risk_level_chosen_while_the_page_loads_is_asked_again_in_the_
     assert.equal(requests.length, 1);
     choose("select[name=risk_level]", "high");
 
-    // The card being replaced does not ask: its answer would be overwritten.
+    // The card being replaced does not ask: its answer would be overwritten. Nor does it
+    // say it is loading (app.js marks only the requests that are sent).
     assert.equal(requests.length, 1);
     assert.equal(query(requests[0]).get("risk_level"), "");
+    assert.equal(page.document.getElementById("analytics-at-risk-card").hasAttribute("aria-busy"), false);
+    assert.equal(page.document.getElementById("analytics-body").getAttribute("aria-busy"), "true");
 
     requests[0].respond(200, atRiskCard("", "Anna, Babis (class A1)"));
     advance(100, 10); // htmx swaps at once and settles after 20 ms
