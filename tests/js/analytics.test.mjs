@@ -89,6 +89,7 @@ function plain(value) {
 }
 
 afterEach(() => {
+  restoreTimers(); // the tests that fake them (htmx settles on a timer)
   const errors = page ? page.errors : [];
   if (page) page.close();
   page = null;
@@ -334,62 +335,50 @@ function query(request) {
 
 test("analytics_at_risk_level_chosen_while_the_page_loads_is_asked_again_in_the_new_card", async () => {
   await loadDashboard();
-  try {
-    choose("select[name=class_division]", "A1");
-    assert.equal(requests.length, 1);
-    choose("select[name=risk_level]", "high");
+  choose("select[name=class_division]", "A1");
+  assert.equal(requests.length, 1);
+  choose("select[name=risk_level]", "high");
 
-    // The card being replaced does not ask: its answer would be overwritten. Nor does it
-    // say it is loading (app.js marks only the requests that are sent).
-    assert.equal(requests.length, 1);
-    assert.equal(query(requests[0]).get("risk_level"), "");
-    assert.equal(page.document.getElementById("analytics-at-risk-card").hasAttribute("aria-busy"), false);
-    assert.equal(page.document.getElementById("analytics-body").getAttribute("aria-busy"), "true");
+  // The card being replaced does not ask: its answer would be overwritten. Nor does it
+  // say it is loading (app.js marks only the requests that are sent).
+  assert.equal(requests.length, 1);
+  assert.equal(query(requests[0]).get("risk_level"), "");
+  assert.equal(page.document.getElementById("analytics-at-risk-card").hasAttribute("aria-busy"), false);
+  assert.equal(page.document.getElementById("analytics-body").getAttribute("aria-busy"), "true");
 
-    requests[0].respond(200, atRiskCard("", "Anna, Babis (class A1)"));
-    advance(100, 10); // htmx swaps at once and settles after 20 ms
+  requests[0].respond(200, atRiskCard("", "Anna, Babis (class A1)"));
+  advance(100, 10); // htmx swaps at once and settles after 20 ms
 
-    assert.equal(requests.length, 2);
-    assert.equal(query(requests[1]).get("risk_level"), "high");
-    assert.equal(query(requests[1]).get("class_division"), "A1");
-    assert.equal(page.document.querySelector("select[name=risk_level]").value, "high");
-    requests[1].respond(200, atRiskCard("high", "Anna (class A1)"));
-    advance(100, 10);
-    assert.equal(page.document.getElementById("rows").textContent, "Anna (class A1)");
-  } finally {
-    restoreTimers();
-  }
+  assert.equal(requests.length, 2);
+  assert.equal(query(requests[1]).get("risk_level"), "high");
+  assert.equal(query(requests[1]).get("class_division"), "A1");
+  assert.equal(page.document.querySelector("select[name=risk_level]").value, "high");
+  requests[1].respond(200, atRiskCard("high", "Anna (class A1)"));
+  advance(100, 10);
+  assert.equal(page.document.getElementById("rows").textContent, "Anna (class A1)");
 });
 
 test("analytics_at_risk_choice_is_asked_in_the_old_card_when_the_page_request_fails", async () => {
   await loadDashboard();
-  try {
-    choose("select[name=class_division]", "A1");
-    choose("select[name=risk_level]", "high");
+  choose("select[name=class_division]", "A1");
+  choose("select[name=risk_level]", "high");
 
-    requests[0].respond(500, "Server error");
-    advance(100, 10);
+  requests[0].respond(500, "Server error");
+  advance(100, 10);
 
-    assert.equal(requests.length, 2);
-    assert.equal(query(requests[1]).get("risk_level"), "high");
-    assert.equal(page.document.getElementById("rows").textContent, "Anna, Babis");
-  } finally {
-    restoreTimers();
-  }
+  assert.equal(requests.length, 2);
+  assert.equal(query(requests[1]).get("risk_level"), "high");
+  assert.equal(page.document.getElementById("rows").textContent, "Anna, Babis");
 });
 
 test("analytics_at_risk_filter_asks_at_once_when_the_page_is_not_loading", async () => {
   await loadDashboard();
-  try {
-    choose("select[name=risk_level]", "medium");
+  choose("select[name=risk_level]", "medium");
 
-    assert.equal(requests.length, 1);
-    assert.equal(query(requests[0]).get("risk_level"), "medium");
-    requests[0].respond(200, atRiskCard("medium", "Babis"));
-    advance(100, 10);
-    assert.equal(page.document.getElementById("rows").textContent, "Babis");
-    assert.equal(requests.length, 1);
-  } finally {
-    restoreTimers();
-  }
+  assert.equal(requests.length, 1);
+  assert.equal(query(requests[0]).get("risk_level"), "medium");
+  requests[0].respond(200, atRiskCard("medium", "Babis"));
+  advance(100, 10);
+  assert.equal(page.document.getElementById("rows").textContent, "Babis");
+  assert.equal(requests.length, 1);
 });

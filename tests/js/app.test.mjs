@@ -40,6 +40,7 @@ function submit(form) {
 }
 
 afterEach(() => {
+  restoreTimers(); // the tests that fake them (htmx settles on a timer)
   const errors = page ? page.errors : [];
   if (page) page.close();
   page = null;
@@ -164,38 +165,30 @@ async function loadFilters() {
 test("app_region_htmx_refreshes_is_busy_until_its_answer_is_in", async () => {
   const body = await loadFilters();
 
-  try {
-    assert.equal(requests.length, 1);
-    assert.match(requests[0].url, /date_from=2026-10-14/);
-    // Dimmed by analytics.css (#analytics-body.htmx-request) and marked for screen readers.
-    assert.equal(body.classList.contains("htmx-request"), true);
-    assert.equal(body.getAttribute("aria-busy"), "true");
-    assert.equal(page.document.getElementById("figure").textContent, "old figures");
+  assert.equal(requests.length, 1);
+  assert.match(requests[0].url, /date_from=2026-10-14/);
+  // Dimmed by analytics.css (#analytics-body.htmx-request) and marked for screen readers.
+  assert.equal(body.classList.contains("htmx-request"), true);
+  assert.equal(body.getAttribute("aria-busy"), "true");
+  assert.equal(page.document.getElementById("figure").textContent, "old figures");
 
-    requests[0].respond(200, '<div class="an-body"><p id="figure">new figures</p></div>');
-    advance(100, 10); // htmx swaps at once and settles after 20 ms
+  requests[0].respond(200, '<div class="an-body"><p id="figure">new figures</p></div>');
+  advance(100, 10); // htmx swaps at once and settles after 20 ms
 
-    assert.equal(page.document.getElementById("figure").textContent, "new figures");
-    assert.equal(body.classList.contains("htmx-request"), false);
-    assert.equal(body.hasAttribute("aria-busy"), false);
-  } finally {
-    restoreTimers();
-  }
+  assert.equal(page.document.getElementById("figure").textContent, "new figures");
+  assert.equal(body.classList.contains("htmx-request"), false);
+  assert.equal(body.hasAttribute("aria-busy"), false);
 });
 
 test("app_region_is_not_left_busy_when_its_request_fails", async () => {
   const body = await loadFilters();
 
-  try {
-    assert.equal(body.getAttribute("aria-busy"), "true");
+  assert.equal(body.getAttribute("aria-busy"), "true");
 
-    requests[0].respond(500, "Server error");
-    advance(100, 10);
+  requests[0].respond(500, "Server error");
+  advance(100, 10);
 
-    assert.equal(body.hasAttribute("aria-busy"), false);
-    assert.equal(body.classList.contains("htmx-request"), false);
-    assert.equal(page.document.getElementById("figure").textContent, "old figures");
-  } finally {
-    restoreTimers();
-  }
+  assert.equal(body.hasAttribute("aria-busy"), false);
+  assert.equal(body.classList.contains("htmx-request"), false);
+  assert.equal(page.document.getElementById("figure").textContent, "old figures");
 });
