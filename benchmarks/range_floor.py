@@ -30,6 +30,7 @@ from django.db.models.functions import TruncWeek
 from django.test import Client
 
 from apps.analytics.models import AttendanceDay, GradeDay
+from apps.analytics.ranged.reading import within_dates
 from sms.gc_tuning import tune_this_process
 
 # Each rollup, the columns that make one of its groups, and the sums the engine needs.
@@ -45,15 +46,6 @@ ROLLUPS = {
         ("present", "absent", "late", "excused"),
     ),
 }
-
-
-def in_range(model, params: dict):
-    rows = model.objects.order_by()
-    if "date_from" in params:
-        rows = rows.filter(day__gte=params["date_from"])
-    if "date_to" in params:
-        rows = rows.filter(day__lte=params["date_to"])
-    return rows
 
 
 def median_ms(run, repeats: int) -> tuple[float, object]:
@@ -77,7 +69,9 @@ def executed(sql: str, params: list, fetch_all: bool):
 
 def floor_of(name: str, params: dict, repeats: int) -> float:
     model, group_by, sums = ROLLUPS[name]
-    rows = in_range(model, params)
+    rows = within_dates(
+        model.objects.order_by(), "day", params.get("date_from"), params.get("date_to")
+    )
     grouped = rows.values(*group_by).annotate(**{f"total_{s}": Sum(s) for s in sums})
     sql, sql_params = grouped.query.sql_with_params()
     count_ms, groups = median_ms(
